@@ -1,0 +1,471 @@
+"""Design-based estimators: totals, means, proportions and ratios, overall or by domain.
+
+Every estimate is linearised (Binder 1983; Särndal, Swensson and Wretman 1992, §5.5) and
+its variance computed by :mod:`analysis.variance`, so the numbers are R survey's
+``svytotal``, ``svymean``, ``svyratio`` and ``svyby`` (and ``svyciprop`` intervals).
+
+Domains are subpopulations of the full design (``svyby`` semantics): rows outside a
+domain get no weight but every PSU keeps counting. All domains and all variables are
+computed in one vectorised pass. Missing values are excluded item by item, like
+``na.rm=TRUE`` on each variable: domain-style, the design is kept.
+
+Functions
+---------
+total, mean, proportion, ratio
+    One estimand each; ``by=`` gives domains.
+estimate
+    Several estimands in one pass (what the command line calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve
+from .design import SurveyDesign
+from .errors import DataError
+from .results import EstimateTable, _check_level, _Linearisation
+from .variance import domain_psu_counts, domain_variance
+
+__all__ = ["total", "mean", "proportion", "ratio", "estimate", "CI_METHODS", "MISSING"]
+
+CI_METHODS = ("wald", "logit", "beta")
+MISSING = ("omit", "raise")
+
+
+@dataclass
+class _Item:
+    statistic: str  # mean | total | proportion | ratio
+    variable: str
+    category: str | None
+    y: np.ndarray  # numerator, 0 where missing
+    x: np.ndarray | None  # denominator for ratio-type estimates, None for totals
+    missing: np.ndarray
+
+
+def _variable_items(statistic: str, spec: Any, data: Any, n: int, position: int) -> list[_Item]:
+    col = resolve(spec, data, n, statistic, position)
+    miss = is_missing(col.values)
+    as_categories = statistic == "proportion" or not is_numeric(col.values)
+    if not as_categories:
+        y = np.where(miss, 0.0, col.values.astype(float))
+        x = None if statistic == "total" else np.ones(n)
+        return [_Item(statistic, col.name, None, y, x, miss)]
+    codes, labels = factorize(col.values, miss)
+    if len(labels) == 0:
+        raise DataError(f"{statistic}: {col.name!r} has no non-missing values")
+    items = []
+    ones = None if statistic == "total" else np.ones(n)
+    for k, lab in enumerate(labels):
+        y = (codes == k).astype(float)
+        items.append(_Item(statistic, col.name, format_value(lab), y, ones, miss))
+    return items
+
+
+def _ratio_items(num: Any, den: Any, data: Any, n: int, position: int) -> _Item:
+    a = resolve(num, data, n, "ratio numerator", position)
+    b = resolve(den, data, n, "ratio denominator", position)
+    for c in (a, b):
+        if not is_numeric(c.values):
+            raise DataError(f"ratio: {c.name!r} is not numeric")
+    miss = is_missing(a.values) | is_missing(b.values)
+    y = np.where(miss, 0.0, a.values.astype(float))
+    x = np.where(miss, 0.0, b.values.astype(float))
+    return _Item("ratio", f"{a.name}/{b.name}", None, y, x, miss)
+
+
+def _domains(design: SurveyDesign, by: Any, n: int):
+    """Domain code per row (-1: in no domain), the domain labels, and the by names."""
+    specs = as_list(by)
+    w_ok = design.active & (design.weights != 0)
+    if not specs:
+        return np.where(design.active, 0, -1).astype(np.int64), [None], ()
+    names: list[str] = []
+    codes_list, labels_list = [], []
+    any_missing = np.zeros(n, dtype=bool)
+    for i, spec in enumerate(specs):
+        col = resolve(spec, design.data, n, "by", i)
+        miss = is_missing(col.values)
+        any_missing |= miss
+        c, lab = factorize(col.values, miss)
+        names.append(col.name)
+        codes_list.append(c)
+        labels_list.append(lab)
+    key = np.zeros(n, dtype=np.int64)
+    for c, lab in zip(codes_list, labels_list, strict=True):
+        key = key * max(len(lab), 1) + np.maximum(c, 0)
+    usable = design.active & ~any_missing
+    # R's svyby keeps the domains with at least one unit of non-zero weight
+    kept = np.unique(key[usable & w_ok])
+    if len(kept) == 0:
+        raise DataError("no domain has a unit with non-zero weight")
+    dom = np.searchsorted(kept, key)
+    dom = np.where(usable & (dom < len(kept)) & (kept[np.minimum(dom, len(kept) - 1)] == key),
+                   dom, -1).astype(np.int64)
+    labels = []
+    for k in kept:
+        parts = []
+        rem = int(k)
+        for lab in reversed(labels_list):
+            size = max(len(lab), 1)
+            parts.append(format_value(lab[rem % size]))
+            rem //= size
+        labels.append(tuple(zip(names, reversed(parts), strict=True)))
+    return dom, labels, tuple(names)
+
+
+def _bincount2(dom_p: np.ndarray, weights: np.ndarray, n_dom: int) -> np.ndarray:
+    return np.bincount(dom_p, weights=weights, minlength=n_dom + 1)[1:]
+
+
+def _run(
+    design: SurveyDesign,
+    items: list[_Item],
+    by: Any,
+    missing: str,
+    confidence_level: float,
+    ci_method: str,
+    deff: bool,
+) -> EstimateTable:
+    if not isinstance(design, SurveyDesign):
+        raise DataError("design must be a SurveyDesign")
+    if missing not in MISSING:
+        raise DataError(f"missing must be one of {', '.join(MISSING)}; got {missing!r}")
+    if ci_method not in CI_METHODS:
+        raise DataError(f"ci_method must be one of {', '.join(CI_METHODS)}; got {ci_method!r}")
+    _check_level(confidence_level)
+    if not items:
+        raise DataError("nothing to estimate")
+    n = design.n_rows
+    dom, dom_labels, by_names = _domains(design, by, n)
+    D = len(dom_labels)
+    J = len(items)
+    w = design.weights
+    in_dom = dom >= 0
+    dom1 = dom + 1  # bincount slot 0 collects rows in no domain
+
+    value = np.empty((D, J))
+    nobs = np.empty((D, J), dtype=np.int64)
+    nrow = np.empty((D, J), dtype=np.int64)
+    vsrs = np.full((D, J), np.nan) if deff else None
+    U = np.empty((n, J))
+    P = np.empty((n, J), dtype=bool)
+    wsum = np.empty((D, J))
+    nz = w != 0
+    for j, it in enumerate(items):
+        if missing == "raise" and np.any(it.missing & in_dom):
+            row = int(np.flatnonzero(it.missing & in_dom)[0])
+            raise DataError(f"{it.variable!r} has a missing value in row {row + 1}")
+        pres = in_dom & ~it.missing
+        P[:, j] = pres
+        wj = np.where(pres, w, 0.0)
+        dp = np.where(pres, dom1, 0)
+        ty = _bincount2(dp, wj * it.y, D)
+        nobs[:, j] = _bincount2(dp, (pres & nz).astype(float), D)
+        nrow[:, j] = _bincount2(dp, pres.astype(float), D)
+        W = _bincount2(dp, wj, D)
+        wsum[:, j] = W
+        if it.x is None:
+            value[:, j] = ty
+            e = it.y
+        else:
+            tx = _bincount2(dp, wj * it.x, D)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = ty / tx
+            value[:, j] = r
+            # linearised variable (y - R x) / X, centred per row as R does
+            rr = np.append(0.0, r)[dp]
+            txr = np.append(1.0, tx)[dp]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                e = (it.y - rr * it.x) / txr
+        U[:, j] = wj * e
+        if deff:
+            # Kish's SRSWOR variance, as svyvar() * (N - n) / (N n) in R
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ebar = _bincount2(dp, wj * e, D) / W
+                dev = e - np.append(0.0, ebar)[dp]
+                m2 = _bincount2(dp, wj * dev * dev, D) / W
+                nn = nobs[:, j].astype(float)
+                s2 = m2 * nn / (nn - 1)
+                v = s2 * W * W * (W - nn) / (W * nn)
+                if it.statistic in ("mean", "proportion"):
+                    v = np.where(W < nn, np.nan, v)
+            vsrs[:, j] = v  # type: ignore[index]
+
+    var = domain_variance(design, U, P, dom, D)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(var)
+    df_design = float(design.degf())
+    from ._dist import qbeta, qt
+
+    alpha = 1 - confidence_level
+    q = float(qt(1 - alpha / 2, df_design))
+    ci_low = value - q * se
+    ci_high = value + q * se
+    methods = np.full((D, J), "wald", dtype=object)
+    df = np.full((D, J), df_design)
+    prop_cols = [j for j, it in enumerate(items) if it.statistic == "proportion"]
+    if ci_method != "wald" and prop_cols:
+        inset = P[:, prop_cols] & nz[:, None]
+        psus, strata = domain_psu_counts(design, inset, dom, D)
+        ddf = (psus - strata).astype(float)
+        df[:, prop_cols] = ddf
+        methods[:, prop_cols] = ci_method
+        if ci_method == "beta":
+            p = value[:, prop_cols]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                n_eff = p * (1 - p) / var[:, prop_cols]
+                ratio_q = qt(alpha / 2, nrow[:, prop_cols] - 1.0) / qt(alpha / 2, ddf)
+                n_eff = n_eff * ratio_q**2
+                lo = qbeta(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+                hi = qbeta(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        else:
+            lo, hi = _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha)
+        ci_low[:, prop_cols] = lo
+        ci_high[:, prop_cols] = hi
+    deff_arr = None
+    if deff:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff_arr = var / vsrs
+
+    # rows: item-major, then domain
+    jj = np.repeat(np.arange(J), D)
+    dd = np.tile(np.arange(D), J)
+    lin = _Linearisation(design=design, scores=U, present=P, dom=dom, column=jj, domain=dd)
+    return EstimateTable(
+        statistic=tuple(items[j].statistic for j in jj),
+        variable=tuple(items[j].variable for j in jj),
+        category=tuple(items[j].category for j in jj),
+        domain=tuple(dom_labels[d] for d in dd),
+        value=value.T.reshape(-1),
+        se=se.T.reshape(-1),
+        df=df.T.reshape(-1),
+        n=nobs.T.reshape(-1),
+        deff=None if deff_arr is None else deff_arr.T.reshape(-1),
+        ci_low=ci_low.T.reshape(-1),
+        ci_high=ci_high.T.reshape(-1),
+        ci_method=tuple(methods.T.reshape(-1)),
+        confidence_level=confidence_level,
+        by=by_names,
+        _lin=lin,
+    )
+
+
+# ---------------------------------------------------------------- logit intervals
+_EPS = np.finfo(float).eps
+_THRESH = 30.0
+
+
+def _linkinv(eta: np.ndarray) -> np.ndarray:
+    # R's C logit_linkinv, clamped the same way
+    tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, np.exp(np.clip(eta, -_THRESH, _THRESH))))
+    return tmp / (1 + tmp)
+
+
+def _mu_eta(eta: np.ndarray) -> np.ndarray:
+    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
+    return np.where((eta > _THRESH) | (eta < -_THRESH), _EPS, e / ((1 + e) * (1 + e)))
+
+
+def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y > 0, y * np.log(y / mu), 0.0)
+
+
+def _dev_resids(y, mu, wt):
+    return 2 * wt * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
+
+
+def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
+    """``svyciprop(method="logit")``: Wald interval on the logit scale of the
+    intercept-only quasibinomial ``svyglm``, fitted by R's IRLS so the numbers agree."""
+    from ._dist import qt
+
+    w = design.weights
+    n = design.n_rows
+    J = len(prop_cols)
+    coef = np.full((D, J), np.nan)
+    S = np.zeros((n, J))
+    for c, j in enumerate(prop_cols):
+        pres = P[:, j]
+        idx = np.flatnonzero(pres)
+        y = items[j].y[idx]
+        d = dom[idx]
+        ww = w[idx]
+        cnt = np.bincount(d, minlength=D).astype(float)
+        W = np.bincount(d, weights=ww, minlength=D)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pw = ww / (W / cnt)[d]
+        mustart = (pw * y + 0.5) / (pw + 1)
+        eta = np.log(mustart / (1 - mustart))
+        mu = _linkinv(eta)
+        devold = np.bincount(d, weights=_dev_resids(y, mu, pw), minlength=D)
+        conv = np.zeros(D, dtype=bool)
+        beta_d = np.full(D, np.nan)
+        wt_last = np.zeros(len(idx))
+        for _ in range(25):
+            mueta = _mu_eta(eta)
+            varmu = mu * (1 - mu)
+            good = (pw > 0) & (mueta != 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = eta + (y - mu) / mueta
+                wt = np.where(good, pw * mueta * mueta / varmu, 0.0)
+                num = np.bincount(d, weights=np.where(good, wt * z, 0.0), minlength=D)
+                den = np.bincount(d, weights=wt, minlength=D)
+                new_beta = num / den
+            active = ~conv
+            beta_d = np.where(active, new_beta, beta_d)
+            upd = active[d]
+            wt_last = np.where(upd, wt, wt_last)
+            eta = np.where(upd, beta_d[d], eta)
+            mu = np.where(upd, _linkinv(eta), mu)
+            dev = np.bincount(d, weights=_dev_resids(y, mu, pw), minlength=D)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                done = np.abs(dev - devold) / (np.abs(dev) + 0.1) < 1e-8
+            conv = conv | (active & done)
+            devold = np.where(active, dev, devold)
+            if conv.all():
+                break
+        coef[:, c] = beta_d
+        # svyglm's sandwich: estfun = x * working residual * working weight, times (X'WX)^-1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resid = (y - mu) / _mu_eta(eta)
+            ainv = 1.0 / np.bincount(d, weights=wt_last, minlength=D)
+            S[idx, c] = resid * wt_last * ainv[d]
+    var = domain_variance(design, S, P[:, prop_cols], dom, D)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(var)
+    q = -qt(alpha / 2, ddf)
+    lo = _expit(coef - q * se)
+    hi = _expit(coef + q * se)
+    return lo, hi
+
+
+def _expit(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(x) / (1 + np.exp(x))
+
+
+# ---------------------------------------------------------------- public API
+def _specs(y: Any) -> list[Any]:
+    return as_list(y)
+
+
+def estimate(
+    design: SurveyDesign,
+    *,
+    mean: Any = None,
+    total: Any = None,
+    proportion: Any = None,
+    ratio: Sequence[tuple[Any, Any]] | None = None,
+    by: Any = None,
+    missing: str = "omit",
+    confidence_level: float = 0.95,
+    ci_method: str = "wald",
+    deff: bool = True,
+) -> EstimateTable:
+    """Several estimands, for all domains, in one vectorised pass.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+    mean, total, proportion : column name, array, or a list of them
+        A categorical variable given to ``mean``/``total`` yields one row per category
+        (as ``svymean``/``svytotal`` on a factor); ``proportion`` treats every variable
+        as categorical.
+    ratio : list of (numerator, denominator) pairs
+    by : column name, array, or a list of them
+        Domain variables; several are crossed (R's ``svyby(~y, ~g1 + g2, ...)``). Only
+        domains with a unit of non-zero weight are reported; rows with a missing domain
+        value belong to no domain.
+    missing : {"omit", "raise"}
+        ``omit`` excludes missing values item by item, domain-style (R's ``na.rm=TRUE``
+        applied to each variable); ``raise`` raises :class:`DataError`.
+    confidence_level : float
+    ci_method : {"wald", "logit", "beta"}
+        Interval for proportions. ``wald``: ``p ± t(df) se``. ``logit`` and ``beta``:
+        ``svyciprop``'s logit and Korn–Graubard intervals, whose degrees of freedom are
+        those of the domain (R evaluates ``degf()`` on the domain). Other estimands
+        always get Wald intervals with the design's degrees of freedom
+        (``confint(..., df = degf(design))``).
+    deff : bool
+        Compute design effects against SRS without replacement (``deff=TRUE``).
+
+    Returns
+    -------
+    EstimateTable
+
+    Raises
+    ------
+    DataError, LonelyPSUError
+
+    References
+    ----------
+    Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for proportions with
+    small expected number of positive counts estimated from survey data. *Survey
+    Methodology* 24, 193–201.
+    """
+    n = design.n_rows
+    items: list[_Item] = []
+    for stat, spec in (("mean", mean), ("total", total), ("proportion", proportion)):
+        for i, s in enumerate(_specs(spec)):
+            items.extend(_variable_items(stat, s, design.data, n, i))
+    for i, pair in enumerate(ratio or ()):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise DataError(f"ratio: expected (numerator, denominator) pairs, got {pair!r}")
+        items.append(_ratio_items(pair[0], pair[1], design.data, n, i))
+    return _run(design, items, by, missing, confidence_level, ci_method, deff)
+
+
+def total(y: Any, design: SurveyDesign, *, by: Any = None, missing: str = "omit",
+          confidence_level: float = 0.95, deff: bool = True) -> EstimateTable:
+    """Estimated population totals (R's ``svytotal`` / ``svyby(..., svytotal)``).
+
+    ``y`` is a column name, an array, or a list of them; a categorical variable gives
+    the estimated number of population units in each category. See :func:`estimate`.
+    """
+    return estimate(design, total=y, by=by, missing=missing,
+                    confidence_level=confidence_level, deff=deff)
+
+
+def mean(y: Any, design: SurveyDesign, *, by: Any = None, missing: str = "omit",
+         confidence_level: float = 0.95, deff: bool = True) -> EstimateTable:
+    """Estimated population means (R's ``svymean`` / ``svyby(..., svymean)``).
+
+    The mean is the ratio of the weighted total to the weighted count, linearised
+    accordingly; a categorical variable gives the proportion of each category.
+    See :func:`estimate`.
+    """
+    return estimate(design, mean=y, by=by, missing=missing,
+                    confidence_level=confidence_level, deff=deff)
+
+
+def proportion(y: Any, design: SurveyDesign, *, by: Any = None, missing: str = "omit",
+               confidence_level: float = 0.95, ci_method: str = "wald",
+               deff: bool = True) -> EstimateTable:
+    """Proportion of every category of ``y`` with ``svyciprop``-style intervals.
+
+    ``ci_method="logit"`` and ``"beta"`` give R's ``svyciprop`` logit and Korn–Graubard
+    intervals. See :func:`estimate`.
+    """
+    return estimate(design, proportion=y, by=by, missing=missing,
+                    confidence_level=confidence_level, ci_method=ci_method, deff=deff)
+
+
+def ratio(numerator: Any, denominator: Any, design: SurveyDesign, *, by: Any = None,
+          missing: str = "omit", confidence_level: float = 0.95,
+          deff: bool = True) -> EstimateTable:
+    """Ratio of two population totals (R's ``svyratio``), e.g. students per enrolment.
+
+    ``numerator`` and ``denominator`` are column names or arrays, or equal-length lists
+    of them (pairs). See :func:`estimate`.
+    """
+    nums, dens = as_list(numerator), as_list(denominator)
+    if len(nums) != len(dens):
+        raise DataError("ratio: give as many numerators as denominators")
+    return estimate(design, ratio=list(zip(nums, dens, strict=True)), by=by, missing=missing,
+                    confidence_level=confidence_level, deff=deff)
