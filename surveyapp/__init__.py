@@ -1,0 +1,86 @@
+"""surveyapp: the Flask application (sociological surveys of public administrative services).
+
+``create_app`` reads as a table of contents: each step is a small function or a module's
+``init_app``. It only wires; the schema is built by ``flask db upgrade``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _template_folder() -> str:
+    """The top-level templates/ folder (kept beside the package in a checkout)."""
+    for candidate in (PROJECT_ROOT / "templates", Path.cwd() / "templates"):
+        if candidate.is_dir():
+            return str(candidate)
+    return str(PROJECT_ROOT / "templates")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; ``test_config`` overrides everything else."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=_template_folder())
+    config.load_config(app, test_config)
+    register_extensions(app)
+    register_security(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_jobs(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table registered before Alembic looks)
+    from .auth import loaders
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    loaders.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from . import security
+
+    security.init_app(app)
+
+
+def register_i18n(app: Flask) -> None:
+    from . import i18n
+
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import api, audit, auth, campaigns, jobs, main, orgs, registry, tokens
+
+    for module in (auth, main, orgs, registry, campaigns, tokens, audit, jobs, api):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .views import errors
+
+    errors.init_app(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from . import jobs
+
+    jobs.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

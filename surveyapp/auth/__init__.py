@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, login loaders) and the one authorisation policy."""

@@ -1,0 +1,57 @@
+"""Flask-Login wiring: users from the session cookie, API tokens from the Authorization header."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db, login_manager
+from ..models import User
+
+
+class TokenClient:
+    """The "user" of a request authenticated by an organisation-only API token."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, token):
+        self.token = token
+        self.id = None
+        self.login = f"token:{token.prefix}"
+        self.full_name = token.name
+        self.memberships = []
+
+    def get_id(self) -> str:
+        return ""
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def load_user_from_token(req):
+    """Bearer tokens are accepted on /api/ routes only (pages need a signed-in session)."""
+    from ..services.tokens import authenticate_token
+
+    header = req.headers.get("Authorization", "")
+    if not request.path.startswith("/api/") or not header.lower().startswith("bearer "):
+        return None
+    token = authenticate_token(header[7:].strip())
+    if token is None:
+        return None
+    g.api_token = token
+    return token.user if token.user is not None else TokenClient(token)

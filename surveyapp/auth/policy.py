@@ -1,0 +1,248 @@
+"""The one authorisation policy: who may do what on which organisation's objects.
+
+Views declare what they need with ``@requires("campaign.edit", load_campaign)`` (or
+``@public`` for the login page and the like); templates and services ask ``can()``. Every
+rule is a small function of the acting ``Principal`` and the target object, in ``RULES``.
+An organisation never sees another's unpublished data: campaign visibility is decided
+here too (``campaign_visibility``), for lists as well as single objects.
+
+Adding a capability: add the action to ``RULES``, declare it on the view, and place the
+new endpoint in the route matrix of tests/app/test_route_matrix.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import false, or_, true
+
+from ..extensions import login_manager
+from ..models import ApiToken, Campaign, Job, Membership, Organisation
+from ..models.codes import CampaignStatus, Role
+
+# Roles that work on an organisation's own campaigns.
+CAMPAIGN_STAFF = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
+CAMPAIGN_EDITORS = (Role.ORG_ADMIN, Role.ANALYST)
+# What the UBND office may read of other organisations' campaigns.
+OFFICE_VISIBLE = (CampaignStatus.SUBMITTED,)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a signed-in user, or an API token (acting within its scopes)."""
+
+    user_id: int | None
+    login: str
+    roles: dict[int, frozenset[Role]] = field(default_factory=dict)  # organisation id -> roles
+    scopes: frozenset[str] | None = None  # None: a browser session, not limited by scopes
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.login)
+
+    @property
+    def system_admin(self) -> bool:
+        return any(Role.SYSTEM_ADMIN in r for r in self.roles.values())
+
+    @property
+    def office_reviewer(self) -> bool:
+        return any(Role.OFFICE_REVIEWER in r for r in self.roles.values())
+
+    def has_role(self, org_id: int | None, *roles: Role) -> bool:
+        held = self.roles.get(org_id, frozenset()) if org_id is not None else frozenset()
+        return bool(held & set(roles)) if roles else bool(held)
+
+    def has_role_anywhere(self, *roles: Role) -> bool:
+        return any(r & set(roles) for r in self.roles.values())
+
+    def org_ids(self, *roles: Role) -> set[int]:
+        return {org for org, held in self.roles.items() if not roles or held & set(roles)}
+
+
+ANONYMOUS = Principal(user_id=None, login="")
+
+
+def principal_for_user(user, scopes: frozenset[str] | None = None) -> Principal:
+    roles: dict[int, set[Role]] = {}
+    for m in user.memberships:
+        roles.setdefault(m.organisation_id, set()).add(Role(m.role))
+    return Principal(user.id, user.login, {k: frozenset(v) for k, v in roles.items()}, scopes)
+
+
+def principal_for_token(token: ApiToken) -> Principal:
+    """A token acts as its user (within its scopes); an organisation-only token as an analyst."""
+    scopes = frozenset(token.scope_list)
+    if token.user is not None:
+        return principal_for_user(token.user, scopes)
+    return Principal(None, f"token:{token.prefix}",
+                     {token.organisation_id: frozenset({Role.ANALYST})}, scopes)
+
+
+def current_principal() -> Principal:
+    """The principal of the current request, computed once."""
+    if "principal" not in g:
+        if not current_user.is_authenticated:
+            g.principal = ANONYMOUS
+        elif getattr(g, "api_token", None) is not None:
+            g.principal = principal_for_token(g.api_token)
+        else:
+            g.principal = principal_for_user(current_user)
+    return g.principal
+
+
+# ---- the rules -------------------------------------------------------------------------
+
+def _authenticated(p: Principal, obj) -> bool:
+    return p.authenticated
+
+
+def _system_admin(p: Principal, obj) -> bool:
+    return p.system_admin
+
+
+def _org_member(p: Principal, org: Organisation) -> bool:
+    return p.system_admin or p.has_role(org.id)
+
+
+def _org_admin(p: Principal, org: Organisation) -> bool:
+    return p.system_admin or p.has_role(org.id, Role.ORG_ADMIN)
+
+
+def _membership_admin(p: Principal, m: Membership) -> bool:
+    return p.system_admin or p.has_role(m.organisation_id, Role.ORG_ADMIN)
+
+
+def _campaign_create(p: Principal, org: Organisation | None) -> bool:
+    if p.system_admin:
+        return True
+    if org is None:  # "may create a campaign somewhere" (menus)
+        return p.has_role_anywhere(*CAMPAIGN_EDITORS)
+    return p.has_role(org.id, *CAMPAIGN_EDITORS)
+
+
+def _campaign_view(p: Principal, c: Campaign) -> bool:
+    if p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_STAFF):
+        return True
+    return p.office_reviewer and c.status in OFFICE_VISIBLE
+
+
+def _campaign_edit(p: Principal, c: Campaign) -> bool:
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
+
+
+def _campaign_submit(p: Principal, c: Campaign) -> bool:
+    return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN)
+
+
+def _audit_view(p: Principal, obj) -> bool:
+    return p.system_admin or p.has_role_anywhere(Role.ORG_ADMIN)
+
+
+def _token_own(p: Principal, obj) -> bool:
+    # Tokens are managed from a browser session by a person, never by another token.
+    return p.user_id is not None and p.scopes is None
+
+
+def _token_revoke(p: Principal, t: ApiToken) -> bool:
+    if not _token_own(p, t):
+        return False
+    return (p.system_admin or t.user_id == p.user_id
+            or (t.organisation_id is not None and p.has_role(t.organisation_id, Role.ORG_ADMIN)))
+
+
+def _job_view(p: Principal, job: Job) -> bool:
+    return p.system_admin or (job.owner_id is not None and job.owner_id == p.user_id)
+
+
+RULES: dict[str, Callable[[Principal, object], bool]] = {
+    "dashboard.view": _authenticated,
+    "org.list": _authenticated,
+    "org.create": _system_admin,
+    "org.view": _org_member,
+    "org.edit": _org_admin,
+    "org.manage_members": _org_admin,
+    "membership.remove": _membership_admin,
+    "registry.view": _authenticated,
+    "registry.edit": _system_admin,
+    "campaign.list": _authenticated,
+    "campaign.create": _campaign_create,
+    "campaign.view": _campaign_view,
+    "campaign.edit": _campaign_edit,
+    "campaign.transition": _campaign_edit,
+    "campaign.submit": _campaign_submit,
+    "audit.view": _audit_view,
+    "token.manage": _token_own,
+    "token.revoke": _token_revoke,
+    "job.view": _job_view,
+}
+
+
+def can(action: str, obj=None, principal: Principal | None = None) -> bool:
+    """May the principal (default: the current one) do ``action`` on ``obj``?"""
+    rule = RULES[action]  # an unknown action is a programming error, never "allowed"
+    p = principal if principal is not None else current_principal()
+    if not p.authenticated:
+        return False
+    return bool(rule(p, obj))
+
+
+def campaign_visibility(p: Principal):
+    """SQL condition for the campaigns the principal may see (the list twin of campaign.view)."""
+    if p.system_admin:
+        return true()
+    conditions = []
+    staff_orgs = p.org_ids(*CAMPAIGN_STAFF)
+    if staff_orgs:
+        conditions.append(Campaign.organisation_id.in_(staff_orgs))
+    if p.office_reviewer:
+        conditions.append(Campaign.status.in_([s.value for s in OFFICE_VISIBLE]))
+    return or_(*conditions) if conditions else false()
+
+
+def audit_organisations(p: Principal) -> set[int] | None:
+    """Organisations whose audit events the principal may read (None = all)."""
+    return None if p.system_admin else p.org_ids(Role.ORG_ADMIN)
+
+
+# ---- declaring needs on views ------------------------------------------------------------
+
+def requires(action: str, loader: Callable[..., object] | None = None, scope: str | None = None):
+    """Decorate a view: load its target with ``loader(**view_args)``, then check ``action``.
+
+    The loaded object is passed to the view as its only positional argument. API views
+    also name the token ``scope`` they need (browser sessions are not scope-limited).
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(**kwargs):
+            p = current_principal()
+            if not p.authenticated:
+                if request.blueprint == "api":
+                    abort(401)
+                return login_manager.unauthorized()
+            if scope is not None and p.scopes is not None and scope not in p.scopes:
+                abort(403)
+            if loader is not None:
+                target = loader(**kwargs)
+                if not can(action, target, p):
+                    abort(403)
+                return view(target)
+            if not can(action, None, p):
+                abort(403)
+            return view(**kwargs)
+
+        wrapped.policy = (action, scope)  # read by the route-matrix test
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Mark a view as open to everyone (login page, language switch)."""
+    view.policy = ("public", None)
+    return view

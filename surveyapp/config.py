@@ -1,0 +1,93 @@
+"""Configuration: safe defaults, then the environment, then a mapping passed to the factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    """Defaults for the embedded setup; every one can be overridden by SURVEYAPP_* or the env."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None -> SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 15 * 60
+    REDIS_URL: str | None = None
+    JOB_RUNNER: str | None = None  # "thread" | "rq" | "inline"; default: rq if REDIS_URL else thread
+    RQ_QUEUE = "surveyapp"
+    PROXY_FIX = False
+    IMPORT_MAX_ROWS = 50_000
+
+
+# Plain environment variables the deployment docs name (besides any SURVEYAPP_* override).
+_ENV_ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "REDIS_URL": "REDIS_URL",
+    "JOB_RUNNER": "JOB_RUNNER",
+}
+_ENV_BOOLS = {"SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "PROXY_FIX": "PROXY_FIX"}
+
+
+def load_config(app: Flask, config: dict | None) -> None:
+    """Fill app.config from defaults, environment and the explicit mapping (in that order)."""
+    app.config.from_object(Defaults)
+    for env, key in _ENV_ALIASES.items():
+        if os.environ.get(env):
+            app.config[key] = os.environ[env]
+    for env, key in _ENV_BOOLS.items():
+        if env in os.environ:
+            app.config[key] = os.environ[env].strip().lower() in {"1", "true", "yes", "on"}
+    app.config.from_prefixed_env("SURVEYAPP")
+    if config:
+        app.config.update(config)
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _default_sqlite_uri(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app)
+    if not app.config.get("JOB_RUNNER"):
+        app.config["JOB_RUNNER"] = "rq" if app.config.get("REDIS_URL") else "thread"
+
+
+def _default_sqlite_uri(app: Flask) -> str:
+    path = Path(app.instance_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path / 'surveyapp.sqlite3'}"
+
+
+def _normalise_db_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """Read the secret key kept in the instance folder, creating it on first run."""
+    path = Path(app.instance_path)
+    path.mkdir(parents=True, exist_ok=True)
+    key_file = path / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text(encoding="ascii").strip()

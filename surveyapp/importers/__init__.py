@@ -1,0 +1,1 @@
+"""Reading uploaded files into plain rows (no database, no Flask)."""

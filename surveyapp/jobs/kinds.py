@@ -1,0 +1,23 @@
+"""The job kinds; a later issue registers its own long task here with @job_kind."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Job, User
+from ..services import registry
+from . import JobContext, job_kind
+
+
+@job_kind("registry_import")
+def registry_import(job: Job, ctx: JobContext) -> dict:
+    """Import one part of the registry from the uploaded CSV/XLSX file kept on the job."""
+    ctx.progress(10, _("Reading the file"))
+    table = registry.parse_upload(job.params["filename"], job.input_data or b"",
+                                  current_app.config["IMPORT_MAX_ROWS"])
+    ctx.progress(40, _("Checking %(n)s rows", n=len(table.rows)))
+    actor = db.session.get(User, job.owner_id) if job.owner_id else None
+    counts = registry.apply_import(actor, job.params["kind"], table)
+    return {"kind": job.params["kind"], "rows": len(table.rows), **counts}

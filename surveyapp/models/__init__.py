@@ -1,0 +1,21 @@
+"""All models, one module per area; importing this package registers every table."""
+
+from .audit import AuditEvent
+from .campaigns import Campaign, campaign_agency, campaign_procedure
+from .jobs import Job
+from .organisations import Organisation, OrganisationType
+from .registry import (
+    AdminUnit,
+    AdminUnitSuccession,
+    Agency,
+    AgencySuccession,
+    Procedure,
+    procedure_agency,
+)
+from .users import ApiToken, Membership, User
+
+__all__ = [
+    "AdminUnit", "AdminUnitSuccession", "Agency", "AgencySuccession", "ApiToken", "AuditEvent",
+    "Campaign", "Job", "Membership", "Organisation", "OrganisationType", "Procedure", "User",
+    "campaign_agency", "campaign_procedure", "procedure_agency",
+]

@@ -1,0 +1,127 @@
+"""Every code list of the app in one place: roles, statuses, kinds (stored as strings)."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(enum.StrEnum):
+    SYSTEM_ADMIN = "system_admin"
+    ORG_ADMIN = "org_admin"
+    ANALYST = "analyst"
+    SUPERVISOR = "supervisor"
+    INTERVIEWER = "interviewer"
+    OFFICE_REVIEWER = "office_reviewer"
+
+
+ROLE_LABELS = {
+    Role.SYSTEM_ADMIN: _l("System administrator"),
+    Role.ORG_ADMIN: _l("Organisation administrator"),
+    Role.ANALYST: _l("Analyst"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.INTERVIEWER: _l("Interviewer"),
+    Role.OFFICE_REVIEWER: _l("UBND office reviewer"),
+}
+
+
+class OrgTypeCode(enum.StrEnum):
+    """Seeded organisation types; more can be added as rows of organisation_type."""
+
+    FRONT_CITY = "front_city"
+    FRONT_DISTRICT = "front_district"
+    SOCIO_POLITICAL = "socio_political"
+    PROFESSIONAL = "professional"
+    OTHER = "other"
+    UBND_OFFICE = "ubnd_office"
+
+
+class UnitLevel(enum.StrEnum):
+    """Levels of the administrative-unit hierarchy (the district level ended 1 July 2025)."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+UNIT_LEVEL_LABELS = {
+    UnitLevel.PROVINCE: _l("Province / city"),
+    UnitLevel.DISTRICT: _l("District"),
+    UnitLevel.COMMUNE: _l("Ward / commune"),
+}
+
+
+class AgencyKind(enum.StrEnum):
+    DEPARTMENT = "department"
+    DISTRICT_UBND = "district_ubnd"
+    COMMUNE_UBND = "commune_ubnd"
+    OTHER = "other"
+
+
+AGENCY_KIND_LABELS = {
+    AgencyKind.DEPARTMENT: _l("Department / board"),
+    AgencyKind.DISTRICT_UBND: _l("District People's Committee"),
+    AgencyKind.COMMUNE_UBND: _l("Ward / commune People's Committee"),
+    AgencyKind.OTHER: _l("Other agency"),
+}
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    FIELDING = "fielding"
+    CLOSED = "closed"
+    ANALYSED = "analysed"
+    SUBMITTED = "submitted"
+
+
+CAMPAIGN_STATUS_LABELS = {
+    CampaignStatus.DRAFT: _l("Draft"),
+    CampaignStatus.FIELDING: _l("Fielding"),
+    CampaignStatus.CLOSED: _l("Closed"),
+    CampaignStatus.ANALYSED: _l("Analysed"),
+    CampaignStatus.SUBMITTED: _l("Submitted"),
+}
+
+# The workflow: which status may follow which (anything else is refused by the service).
+CAMPAIGN_TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
+    CampaignStatus.DRAFT: (CampaignStatus.FIELDING,),
+    CampaignStatus.FIELDING: (CampaignStatus.CLOSED,),
+    CampaignStatus.CLOSED: (CampaignStatus.FIELDING, CampaignStatus.ANALYSED),
+    CampaignStatus.ANALYSED: (CampaignStatus.CLOSED, CampaignStatus.SUBMITTED),
+    CampaignStatus.SUBMITTED: (),
+}
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED: _l("Queued"),
+    JobStatus.RUNNING: _l("Running"),
+    JobStatus.DONE: _l("Done"),
+    JobStatus.FAILED: _l("Failed"),
+}
+
+
+class TokenScope(enum.StrEnum):
+    """What an API token may do; a later issue adds its own scope here."""
+
+    CAMPAIGNS_READ = "campaigns:read"
+    REGISTRY_READ = "registry:read"
+    INTERVIEWS_WRITE = "interviews:write"
+    RESULTS_READ = "results:read"
+    JOBS_READ = "jobs:read"
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    STATE = "state"
+    LOGIN = "login"
+    IMPORT = "import"

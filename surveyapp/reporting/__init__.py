@@ -1,0 +1,1 @@
+"""Writing plain data to files (CSV, XLSX); no database, no Flask."""

@@ -1,0 +1,237 @@
+"""The demo: a living system in one command (`flask --app wsgi demo`), idempotent.
+
+Survey year 2024 on the structure Decision 104/2024 was written for (districts, Thủ Đức
+city, wards), the July-2025 succession records into the two-tier structure (wards and
+communes directly under the merged city), the organisations that survey, realistic HCMC
+agencies and procedures, one survey campaign and a user for each role.
+
+Codes are illustrative (statistics-office-style unit codes, portal-style agency codes);
+they are demo data, not an authoritative list. Later issues add their own step to
+``DEMO_STEPS`` (a questionnaire, a sample, interviews); every step must be idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..importers.tabular import Table
+from ..models import Campaign, Organisation, OrganisationType, User
+from ..models.codes import CampaignStatus, OrgTypeCode, Role
+from . import accounts, campaigns, organisations, registry
+
+OLD_FROM, OLD_TO, NEW_FROM = date(2021, 1, 1), date(2025, 6, 30), date(2025, 7, 1)
+DEPT_MERGE = date(2025, 3, 1)
+
+CITY_FRONT = "Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh"
+Q1_FRONT = "Ủy ban MTTQ Việt Nam Quận 1"
+TD_FRONT = "Ủy ban MTTQ Việt Nam TP. Thủ Đức"
+WOMEN = "Hội Liên hiệp Phụ nữ TP. Hồ Chí Minh"
+OFFICE = "Văn phòng UBND Thành phố Hồ Chí Minh"
+CAMPAIGN_TITLE = ("Khảo sát sự hài lòng của người dân đối với sự phục vụ của cơ quan hành chính "
+                  "nhà nước năm 2024")
+
+# (code, name, level, parent, valid_from, valid_to)
+UNITS = [
+    ("79", "Thành phố Hồ Chí Minh", "province", "", date(1976, 7, 2), OLD_TO),
+    ("760", "Quận 1", "district", "79", OLD_FROM, OLD_TO),
+    ("761", "Quận 12", "district", "79", OLD_FROM, OLD_TO),
+    ("764", "Quận Gò Vấp", "district", "79", OLD_FROM, OLD_TO),
+    ("769", "Thành phố Thủ Đức", "district", "79", OLD_FROM, OLD_TO),
+    ("770", "Quận 3", "district", "79", OLD_FROM, OLD_TO),
+    ("784", "Huyện Hóc Môn", "district", "79", OLD_FROM, OLD_TO),
+    ("26734", "Phường Tân Định", "commune", "760", OLD_FROM, OLD_TO),
+    ("26737", "Phường Đa Kao", "commune", "760", OLD_FROM, OLD_TO),
+    ("26740", "Phường Bến Nghé", "commune", "760", OLD_FROM, OLD_TO),
+    ("26743", "Phường Bến Thành", "commune", "760", OLD_FROM, OLD_TO),
+    ("26758", "Phường Phạm Ngũ Lão", "commune", "760", OLD_FROM, OLD_TO),
+    ("26800", "Phường Hiệp Bình Chánh", "commune", "769", OLD_FROM, OLD_TO),
+    ("26803", "Phường Hiệp Bình Phước", "commune", "769", OLD_FROM, OLD_TO),
+    ("26806", "Phường Linh Đông", "commune", "769", OLD_FROM, OLD_TO),
+    ("26884", "Phường 10 (Gò Vấp)", "commune", "764", OLD_FROM, OLD_TO),
+    ("27577", "Xã Bà Điểm", "commune", "784", OLD_FROM, OLD_TO),
+    # After 1 July 2025: the merged city, wards and communes directly under it.
+    ("79", "Thành phố Hồ Chí Minh (sau sáp nhập)", "province", "", NEW_FROM, None),
+    ("26734", "Phường Tân Định", "commune", "79", NEW_FROM, None),
+    ("26740", "Phường Sài Gòn", "commune", "79", NEW_FROM, None),
+    ("26743", "Phường Bến Thành", "commune", "79", NEW_FROM, None),
+    ("26800", "Phường Hiệp Bình", "commune", "79", NEW_FROM, None),
+    ("26884", "Phường An Nhơn", "commune", "79", NEW_FROM, None),
+    ("27577", "Xã Bà Điểm", "commune", "79", NEW_FROM, None),
+]
+
+# (old code, new code, share of the old unit, effective date)
+UNIT_SUCCESSIONS = [
+    ("26734", "26734", 1.0), ("26737", "26734", 0.4), ("26737", "26740", 0.6),
+    ("26740", "26740", 1.0), ("26743", "26743", 1.0), ("26758", "26743", 1.0),
+    ("26800", "26800", 1.0), ("26803", "26800", 1.0), ("26806", "26800", 0.5),
+    ("26884", "26884", 1.0), ("27577", "27577", 1.0),
+    # The district level is abolished: its population goes to the new wards.
+    ("760", "26740", 0.5), ("760", "26734", 0.2), ("760", "26743", 0.3),
+    ("769", "26800", 1.0), ("764", "26884", 1.0), ("784", "27577", 1.0),
+    ("79", "79", 1.0),
+]
+
+# (code, portal code, name, kind, unit code, valid_from, valid_to)
+AGENCIES = [
+    ("SO-TP", "H29.20", "Sở Tư pháp", "department", "79", OLD_FROM, None),
+    ("SO-XD", "H29.18", "Sở Xây dựng", "department", "79", OLD_FROM, None),
+    ("SO-KHDT", "H29.10", "Sở Kế hoạch và Đầu tư", "department", "79", OLD_FROM,
+     date(2025, 2, 28)),
+    ("SO-TC", "H29.12", "Sở Tài chính", "department", "79", OLD_FROM, date(2025, 2, 28)),
+    ("SO-TC", "H29.12", "Sở Tài chính", "department", "79", DEPT_MERGE, None),
+    ("SO-TNMT", "H29.16", "Sở Tài nguyên và Môi trường", "department", "79", OLD_FROM,
+     date(2025, 2, 28)),
+    ("SO-NNMT", "H29.16", "Sở Nông nghiệp và Môi trường", "department", "79", DEPT_MERGE, None),
+    ("SO-LDTBXH", "H29.09", "Sở Lao động - Thương binh và Xã hội", "department", "79", OLD_FROM,
+     date(2025, 2, 28)),
+    ("SO-NV", "H29.08", "Sở Nội vụ", "department", "79", OLD_FROM, None),
+    ("UBND-Q1", "H29.26", "UBND Quận 1", "district_ubnd", "760", OLD_FROM, OLD_TO),
+    ("UBND-TD", "H29.48", "UBND Thành phố Thủ Đức", "district_ubnd", "769", OLD_FROM, OLD_TO),
+    ("UBND-GV", "H29.32", "UBND Quận Gò Vấp", "district_ubnd", "764", OLD_FROM, OLD_TO),
+    ("UBND-HM", "H29.44", "UBND Huyện Hóc Môn", "district_ubnd", "784", OLD_FROM, OLD_TO),
+    ("UBND-P-BN", "H29.26.01", "UBND Phường Bến Nghé", "commune_ubnd", "26740", OLD_FROM, OLD_TO),
+    ("UBND-P-BT", "H29.26.02", "UBND Phường Bến Thành", "commune_ubnd", "26743", OLD_FROM, OLD_TO),
+    ("UBND-P-HBC", "H29.48.05", "UBND Phường Hiệp Bình Chánh", "commune_ubnd", "26800", OLD_FROM,
+     OLD_TO),
+    ("UBND-P-SG", "H29.101", "UBND Phường Sài Gòn", "commune_ubnd", "26740", NEW_FROM, None),
+    ("UBND-P-BT2", "H29.102", "UBND Phường Bến Thành", "commune_ubnd", "26743", NEW_FROM, None),
+    ("UBND-P-HB", "H29.131", "UBND Phường Hiệp Bình", "commune_ubnd", "26800", NEW_FROM, None),
+]
+
+AGENCY_SUCCESSIONS = [
+    ("SO-KHDT", "SO-TC", 1.0, DEPT_MERGE), ("SO-TC", "SO-TC", 1.0, DEPT_MERGE),
+    ("SO-TNMT", "SO-NNMT", 1.0, DEPT_MERGE), ("SO-LDTBXH", "SO-NV", 1.0, DEPT_MERGE),
+    ("UBND-P-BN", "UBND-P-SG", 1.0, NEW_FROM), ("UBND-P-BT", "UBND-P-BT2", 1.0, NEW_FROM),
+    ("UBND-P-HBC", "UBND-P-HB", 1.0, NEW_FROM),
+    ("UBND-Q1", "UBND-P-SG", 0.5, NEW_FROM), ("UBND-Q1", "UBND-P-BT2", 0.5, NEW_FROM),
+    ("UBND-TD", "UBND-P-HB", 1.0, NEW_FROM),
+]
+
+# (code, name, field, agency codes)
+PROCEDURES = [
+    ("1.001193", "Đăng ký khai sinh", "Hộ tịch", "UBND-P-BN;UBND-P-BT;UBND-P-HBC"),
+    ("1.000894", "Đăng ký kết hôn", "Hộ tịch", "UBND-P-BN;UBND-P-BT;UBND-P-HBC"),
+    ("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản", "Chứng thực",
+     "UBND-P-BN;UBND-P-BT;UBND-P-HBC"),
+    ("2.000488", "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam", "Lý lịch tư pháp", "SO-TP"),
+    ("1.009974", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", "Hoạt động xây dựng",
+     "UBND-Q1;UBND-TD;UBND-GV;UBND-HM"),
+    ("1.010007", "Cấp giấy phép xây dựng mới đối với công trình cấp đặc biệt, cấp I, cấp II",
+     "Hoạt động xây dựng", "SO-XD"),
+    ("2.001610", "Đăng ký thành lập doanh nghiệp tư nhân",
+     "Thành lập và hoạt động doanh nghiệp", "SO-KHDT"),
+    ("2.000575", "Đăng ký thành lập hộ kinh doanh", "Thành lập và hoạt động của hộ kinh doanh",
+     "UBND-Q1;UBND-TD;UBND-GV;UBND-HM"),
+]
+
+ORGANISATIONS = [
+    (CITY_FRONT, "MTTQ TP.HCM", OrgTypeCode.FRONT_CITY, None),
+    (Q1_FRONT, "MTTQ Quận 1", OrgTypeCode.FRONT_DISTRICT, CITY_FRONT),
+    (TD_FRONT, "MTTQ TP. Thủ Đức", OrgTypeCode.FRONT_DISTRICT, CITY_FRONT),
+    (WOMEN, "Hội LHPN TP.HCM", OrgTypeCode.SOCIO_POLITICAL, None),
+    (OFFICE, "VP UBND TP", OrgTypeCode.UBND_OFFICE, None),
+]
+
+# (login, full name, password, role, organisation)
+USERS = [
+    ("admin", "Quản trị hệ thống", "demo-admin-2024", Role.SYSTEM_ADMIN, CITY_FRONT),
+    ("mttq.admin", "Nguyễn Thị Lan", "demo-orgadmin-2024", Role.ORG_ADMIN, CITY_FRONT),
+    ("phantich", "Trần Văn Minh", "demo-analyst-2024", Role.ANALYST, CITY_FRONT),
+    ("giamsat", "Lê Hoàng Nam", "demo-supervisor-2024", Role.SUPERVISOR, CITY_FRONT),
+    ("dieutravien", "Phạm Thị Hồng", "demo-interviewer-2024", Role.INTERVIEWER, CITY_FRONT),
+    ("vpubnd", "Võ Quốc Bảo", "demo-reviewer-2024", Role.OFFICE_REVIEWER, OFFICE),
+    ("phunu.admin", "Đặng Thu Hà", "demo-women-2024", Role.ORG_ADMIN, WOMEN),
+]
+# One person in several organisations: the analyst also works for the Quận 1 committee.
+EXTRA_ROLES = [("phantich", Role.ANALYST, Q1_FRONT), ("giamsat", Role.SUPERVISOR, TD_FRONT)]
+
+
+@dataclass
+class DemoResult:
+    created: bool = False
+    credentials: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+def _table(headers: list[str], rows: list[tuple]) -> Table:
+    return Table(headers, [dict(zip(headers, row, strict=True), _line=i)
+                           for i, row in enumerate(rows, start=2)])
+
+
+def load_registry(result: DemoResult) -> None:
+    """Units, successions, agencies and procedures, through the registry import service."""
+    parts = [
+        ("units", [(c, n, lv, p, vf, vt or "") for c, n, lv, p, vf, vt in UNITS]),
+        ("unit_successions", [(o, n, s, NEW_FROM) for o, n, s in UNIT_SUCCESSIONS]),
+        ("agencies", [(c, pc, n, k, u, vf, vt or "") for c, pc, n, k, u, vf, vt in AGENCIES]),
+        ("agency_successions", AGENCY_SUCCESSIONS),
+        ("procedures", PROCEDURES),
+    ]
+    for kind, rows in parts:
+        counts = registry.apply_import(None, kind, _table(registry.COLUMNS[kind], rows))
+        db.session.commit()
+        result.created = result.created or counts["created"] > 0
+
+
+def load_organisations(result: DemoResult) -> None:
+    types = {t.code: t for t in db.session.scalars(select(OrganisationType))}
+    for name, short, type_code, parent in ORGANISATIONS:
+        if db.session.scalar(select(Organisation).where(Organisation.name == name)) is None:
+            parent_org = _org(parent) if parent else None
+            organisations.create_organisation(None, name, short, types[type_code].id,
+                                              parent_org.id if parent_org else None)
+            result.created = True
+
+
+def _org(name: str) -> Organisation:
+    return db.session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def load_users(result: DemoResult) -> None:
+    for login, full_name, password, role, org_name in USERS:
+        if db.session.scalar(select(User).where(User.login == login)) is None:
+            accounts.create_user(None, _org(org_name), login, full_name, password, role)
+            result.created = True
+        result.credentials.append((login, password, role.value, org_name))
+    for login, role, org_name in EXTRA_ROLES:
+        user = accounts.get_user_by_login(login)
+        org = _org(org_name)
+        if not any(m.organisation_id == org.id and m.role == role for m in user.memberships):
+            accounts.add_membership(None, org, login, role)
+            result.created = True
+
+
+def load_campaign(result: DemoResult) -> None:
+    org = _org(CITY_FRONT)
+    if db.session.scalar(select(Campaign).where(Campaign.title == CAMPAIGN_TITLE,
+                                                Campaign.organisation_id == org.id)):
+        return
+    agency_ids = [a for a, _name in campaigns.agency_choices(2024)]
+    procedure_ids = [p for p, _name in campaigns.procedure_choices()]
+    campaign = campaigns.create_campaign(None, org, campaigns.CampaignData(
+        title=CAMPAIGN_TITLE, year=2024, fieldwork_start=date(2024, 9, 3),
+        fieldwork_end=date(2024, 10, 31),
+        description=("Điều tra xã hội học theo Quyết định 104/2024/QĐ-UBND: người dân đã thực "
+                     "hiện thủ tục hành chính tại các sở, UBND quận, huyện, TP. Thủ Đức và "
+                     "UBND phường, xã, thị trấn."),
+        agency_ids=agency_ids, procedure_ids=procedure_ids))
+    campaigns.transition_campaign(None, campaign, CampaignStatus.FIELDING.value)
+    result.created = True
+
+
+# Later issues append their own idempotent steps (questionnaire, sample, interviews).
+DEMO_STEPS: list[Callable[[DemoResult], None]] = [
+    load_registry, load_organisations, load_users, load_campaign,
+]
+
+
+def load_demo() -> DemoResult:
+    """Run every demo step; running it again changes nothing."""
+    result = DemoResult()
+    for step in DEMO_STEPS:
+        step(result)
+    return result

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that parse a form, check the policy, call one service, respond."""
