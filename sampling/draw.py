@@ -620,7 +620,7 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
         for g in range(G):
             idx = by_group[bounds[g] : bounds[g + 1]]
             label = group_labels[g]
-            where = (f" in stratum {label!r}" if st.strata is not None else "") if s == 0 else (
+            where = (f" in stratum {label!r}" if st.strata is not None else " of the frame") if s == 0 else (
                 f" in unit {label!r} of {plan.stages[s - 1].unit!r}")
             Ng = idx.size
             n_g = n_groups[g]
