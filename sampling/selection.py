@@ -200,22 +200,20 @@ def select_brewer(pik: Any, rng: np.random.Generator) -> np.ndarray:
         q = p[free]
         taken = np.zeros(q.size, dtype=bool)
         used = 0.0
-        for i in range(1, m + 1):
-            c = m - used
-            with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i in range(1, m + 1):
+                c = m - used
                 w = q * (c - q) / (c - q * (m - i + 1))
-            w[taken | ~np.isfinite(w) | (w < 0)] = 0.0
-            cum = np.cumsum(w)
-            total = cum[-1]
-            if not total > 0:
-                raise DesignError("Brewer's method ran out of units: the probabilities are not valid")
-            j = int(np.searchsorted(cum, rng.random() * total, side="right"))
-            if j >= q.size or w[j] == 0.0:
-                j = int(np.flatnonzero(w > 0)[-1]) if j >= q.size else j
-                while w[j] == 0.0:
-                    j += 1
-            taken[j] = True
-            used += q[j]
+                w[taken | ~(w > 0) | ~np.isfinite(w)] = 0.0
+                cum = np.cumsum(w)
+                total = cum[-1]
+                if not total > 0:
+                    raise DesignError("Brewer's method ran out of units: the probabilities are not valid")
+                j = int(np.searchsorted(cum, rng.random() * total, side="right"))
+                if j >= q.size:  # u * total rounded up to the total: take the last candidate
+                    j = int(np.flatnonzero(w > 0)[-1])
+                taken[j] = True
+                used += q[j]
         selected[free[taken]] = True
     return np.flatnonzero(selected).astype(np.int64)
 
