@@ -8,12 +8,16 @@ from ..models.codes import AuditAction
 from ._validators import length, optional
 
 
+def _action_choices():
+    return [("", "—")] + [(a.value, a.value) for a in AuditAction]
+
+
 class AuditFilterForm(Form):
     class Meta:
         csrf = False
 
     object_type = SelectField(_l("Object"), validators=[optional()])
-    action = SelectField(_l("Action"), choices=[("", "—")] + [(a.value, a.value) for a in AuditAction],
+    action = SelectField(_l("Action"), choices=_action_choices,
                          validators=[optional()])
     actor = StringField(_l("User (login)"), validators=[optional(), length(64)])
     date_from = DateField(_l("From"), validators=[optional()])

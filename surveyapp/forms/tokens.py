@@ -16,10 +16,14 @@ def _coerce_int(value):
         return None
 
 
+def _scope_choices():
+    return [(s.value, s.value) for s in TokenScope]
+
+
 class TokenForm(Form):
     name = StringField(_l("Name (what the token is for)"),
                        validators=[required(), length(100), no_markup])
-    scopes = MultiCheckboxField(_l("Scopes"), choices=[(s.value, s.value) for s in TokenScope],
+    scopes = MultiCheckboxField(_l("Scopes"), choices=_scope_choices,
                                 validators=[required()])
     owner = SelectField(_l("Owner"), coerce=_coerce_int, validators=[optional()])
     valid_days = IntegerField(_l("Valid for (days, empty = no expiry)"),

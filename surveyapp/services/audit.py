@@ -42,7 +42,7 @@ def record(actor: User | None, action: AuditAction, obj=None, *, before: dict | 
            object_type: str | None = None, object_id: str | None = None) -> AuditEvent:
     """Add an audit event to the session (committed with the caller's unit of work)."""
     if obj is not None and obj in db.session.new:
-        db.session.flush([obj])  # the new object needs its id for the log
+        db.session.flush()  # the new object needs its id for the log
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.login if actor is not None else "cli",

@@ -1,0 +1,151 @@
+"""Plain builder functions for test data (as CTFd's gen_*); call inside an app context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from surveyapp.auth.passwords import hash_password
+from surveyapp.extensions import db
+from surveyapp.models import (
+    AdminUnit,
+    Agency,
+    ApiToken,
+    Campaign,
+    Job,
+    Membership,
+    Organisation,
+    OrganisationType,
+    Procedure,
+    User,
+)
+from surveyapp.models.codes import CampaignStatus, JobStatus, OrgTypeCode, Role
+from surveyapp.services.tokens import create_token
+
+PASSWORD = "password-123"
+_HASH: dict[str, str] = {}  # argon2 is slow on purpose; hash the shared password once
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    if password not in _HASH:
+        _HASH[password] = hash_password(password)
+    return _HASH[password]
+
+
+def org_type(code: OrgTypeCode = OrgTypeCode.FRONT_CITY) -> OrganisationType:
+    return db.session.scalar(select(OrganisationType).where(OrganisationType.code == code))
+
+
+def make_org(name: str = "Ủy ban MTTQ thử nghiệm", code: OrgTypeCode = OrgTypeCode.FRONT_CITY,
+             ) -> Organisation:
+    org = Organisation(name=name, short_name=name[:20], type=org_type(code))
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def make_user(login: str, org: Organisation | None = None, *roles: Role,
+              full_name: str | None = None) -> User:
+    user = User(login=login, full_name=full_name or f"Người dùng {login}",
+                password_hash=password_hash())
+    db.session.add(user)
+    for role in roles:
+        db.session.add(Membership(user=user, organisation_id=org.id, role=role.value))
+    db.session.commit()
+    return user
+
+
+def make_unit(code: str = "760", name: str = "Quận 1", level: str = "district",
+              valid_from: date = date(2021, 1, 1), valid_to: date | None = None) -> AdminUnit:
+    unit = AdminUnit(code=code, name=name, level=level, valid_from=valid_from, valid_to=valid_to)
+    db.session.add(unit)
+    db.session.commit()
+    return unit
+
+
+def make_agency(code: str = "SO-TP", name: str = "Sở Tư pháp", kind: str = "department",
+                valid_from: date = date(2021, 1, 1)) -> Agency:
+    agency = Agency(code=code, name=name, kind=kind, valid_from=valid_from)
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def make_procedure(code: str = "2.000488", name: str = "Cấp Phiếu lý lịch tư pháp",
+                   agencies: list[Agency] | None = None) -> Procedure:
+    procedure = Procedure(code=code, name=name, field="Lý lịch tư pháp",
+                          agencies=agencies or [])
+    db.session.add(procedure)
+    db.session.commit()
+    return procedure
+
+
+def make_campaign(org: Organisation, title: str = "Khảo sát sự hài lòng năm 2024",
+                  year: int = 2024, status: CampaignStatus = CampaignStatus.DRAFT,
+                  agencies: list[Agency] | None = None) -> Campaign:
+    campaign = Campaign(organisation_id=org.id, title=title, year=year, status=status.value,
+                        fieldwork_start=date(year, 9, 1), fieldwork_end=date(year, 10, 31),
+                        agencies=agencies or [])
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def make_job(owner: User, kind: str = "registry_import",
+             status: JobStatus = JobStatus.DONE) -> Job:
+    job = Job(kind=kind, owner_id=owner.id, status=status.value, progress=100, params={},
+              result={"rows": 0})
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+# The roles a person can hold in a surveying organisation (the office reviewer sits apart).
+ORG_ROLES = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
+
+
+@dataclass
+class World:
+    """Two surveying organisations (own = A, foreign = B), the UBND office, a user per role."""
+
+    org_a: Organisation
+    org_b: Organisation
+    office: Organisation
+    users: dict[str, User] = field(default_factory=dict)  # role value -> user (roles in A)
+    objects: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def make_world() -> World:
+    org_a = make_org("Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh (thử)")
+    org_b = make_org("Hội Liên hiệp Phụ nữ (thử)", OrgTypeCode.SOCIO_POLITICAL)
+    office = make_org("Văn phòng UBND Thành phố (thử)", OrgTypeCode.UBND_OFFICE)
+    world = World(org_a, org_b, office)
+    world.users["system_admin"] = make_user("sysadmin", org_a, Role.SYSTEM_ADMIN)
+    for role in ORG_ROLES:
+        world.users[role.value] = make_user(f"a.{role.value}", org_a, role)
+    world.users["office_reviewer"] = make_user("office", office, Role.OFFICE_REVIEWER)
+    b_admin = make_user("b.org_admin", org_b, Role.ORG_ADMIN)
+    agency = make_agency()
+    make_procedure(agencies=[agency])
+    own = {"campaign": make_campaign(org_a, agencies=[agency]),
+           "org": org_a,
+           "membership": db.session.scalar(select(Membership).where(
+               Membership.user_id == world.users["interviewer"].id)),
+           "token": create_token(None, "A", ["campaigns:read"],
+                                 user=world.users["interviewer"])[0],
+           "job": make_job(world.users["interviewer"])}
+    foreign = {"campaign": make_campaign(org_b, title="Khảo sát của tổ chức khác",
+                                         agencies=[agency]),
+               "org": org_b,
+               "membership": db.session.scalar(select(Membership).where(
+                   Membership.user_id == b_admin.id)),
+               "token": create_token(None, "B", ["campaigns:read"], user=b_admin)[0],
+               "job": make_job(b_admin)}
+    world.objects = {"own": own, "foreign": foreign}
+    return world
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
