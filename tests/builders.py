@@ -25,6 +25,12 @@ from surveyapp.models.codes import CampaignStatus, JobStatus, OrgTypeCode, Role
 from surveyapp.services.tokens import create_token
 
 PASSWORD = "password-123"
+
+
+def app_config(database_url: str, **extra) -> dict:
+    """The factory mapping used by the tests (inline jobs, CSRF off unless a test turns it on)."""
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+            "JOB_RUNNER": "inline", "WTF_CSRF_ENABLED": False, **extra}
 _HASH: dict[str, str] = {}  # argon2 is slow on purpose; hash the shared password once
 
 
@@ -108,34 +114,37 @@ ORG_ROLES = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
 
 @dataclass
 class World:
-    """Two surveying organisations (own = A, foreign = B), the UBND office, a user per role."""
+    """Two surveying organisations (own = A, foreign = B), the UBND office, a user per role.
 
-    org_a: Organisation
-    org_b: Organisation
-    office: Organisation
-    users: dict[str, User] = field(default_factory=dict)  # role value -> user (roles in A)
-    objects: dict[str, dict[str, object]] = field(default_factory=dict)
+    Holds ids and logins only, so it stays usable outside the app context that built it.
+    """
+
+    org_a: int
+    org_b: int
+    office: int
+    logins: dict[str, str] = field(default_factory=dict)  # role value -> login (roles in A)
+    objects: dict[str, dict[str, int]] = field(default_factory=dict)  # context -> key -> id
 
 
 def make_world() -> World:
     org_a = make_org("Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh (thử)")
     org_b = make_org("Hội Liên hiệp Phụ nữ (thử)", OrgTypeCode.SOCIO_POLITICAL)
     office = make_org("Văn phòng UBND Thành phố (thử)", OrgTypeCode.UBND_OFFICE)
-    world = World(org_a, org_b, office)
-    world.users["system_admin"] = make_user("sysadmin", org_a, Role.SYSTEM_ADMIN)
+    world = World(org_a.id, org_b.id, office.id)
+    users = {"system_admin": make_user("sysadmin", org_a, Role.SYSTEM_ADMIN)}
     for role in ORG_ROLES:
-        world.users[role.value] = make_user(f"a.{role.value}", org_a, role)
-    world.users["office_reviewer"] = make_user("office", office, Role.OFFICE_REVIEWER)
+        users[role.value] = make_user(f"a.{role.value}", org_a, role)
+    users["office_reviewer"] = make_user("office", office, Role.OFFICE_REVIEWER)
+    world.logins = {role: user.login for role, user in users.items()}
     b_admin = make_user("b.org_admin", org_b, Role.ORG_ADMIN)
     agency = make_agency()
     make_procedure(agencies=[agency])
     own = {"campaign": make_campaign(org_a, agencies=[agency]),
            "org": org_a,
            "membership": db.session.scalar(select(Membership).where(
-               Membership.user_id == world.users["interviewer"].id)),
-           "token": create_token(None, "A", ["campaigns:read"],
-                                 user=world.users["interviewer"])[0],
-           "job": make_job(world.users["interviewer"])}
+               Membership.user_id == users["interviewer"].id)),
+           "token": create_token(None, "A", ["campaigns:read"], user=users["interviewer"])[0],
+           "job": make_job(users["interviewer"])}
     foreign = {"campaign": make_campaign(org_b, title="Khảo sát của tổ chức khác",
                                          agencies=[agency]),
                "org": org_b,
@@ -143,7 +152,8 @@ def make_world() -> World:
                    Membership.user_id == b_admin.id)),
                "token": create_token(None, "B", ["campaigns:read"], user=b_admin)[0],
                "job": make_job(b_admin)}
-    world.objects = {"own": own, "foreign": foreign}
+    world.objects = {context: {key: obj.id for key, obj in objs.items()}
+                     for context, objs in (("own", own), ("foreign", foreign))}
     return world
 
 

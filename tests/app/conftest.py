@@ -19,17 +19,14 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
 
+from builders import app_config
+
 
 def pytest_collection_modifyitems(config, items):
     # Every app test touches the database: CI runs them again on PostgreSQL (`pytest -m db`).
     for item in items:
         if "tests/app/" in item.nodeid.replace(os.sep, "/"):
             item.add_marker(pytest.mark.db)
-
-
-def test_config(database_url: str, **extra) -> dict:
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-            "JOB_RUNNER": "inline", "WTF_CSRF_ENABLED": False, "SERVER_NAME": None, **extra}
 
 
 @pytest.fixture(scope="session")
@@ -42,18 +39,28 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     with app.app_context():
         upgrade()  # the real migrations, once
     return app
 
 
 @pytest.fixture
-def db(app):
-    """The database, with everything the test does rolled back afterwards."""
+def connection(app):
+    """The test's one connection, inside a transaction rolled back at the end."""
     with app.app_context():
         connection = _db.engine.connect()
     transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def db(app, connection):
+    """The database, with everything the test does rolled back afterwards."""
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
     session = scoped_session(factory, scopefunc=_app_ctx_id)
     original = _db.session
@@ -64,8 +71,6 @@ def db(app):
         with app.app_context():
             session.remove()
         _db.session = original
-        transaction.rollback()
-        connection.close()
 
 
 @pytest.fixture

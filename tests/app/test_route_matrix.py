@@ -1,0 +1,201 @@
+"""Every registered route x every role x own/foreign organisation: allowed or denied?
+
+The expectations are an explicit table (MATRIX). A route that is not in the table, or whose
+view declares no policy (``@requires`` / ``@public``), fails the test: a new route cannot
+ship unprotected. Later issues add their endpoints here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from surveyapp import create_app
+from surveyapp.models import Campaign
+import builders
+from builders import app_config
+
+ROLES = ("anonymous", "system_admin", "org_admin", "analyst", "supervisor", "interviewer",
+         "office_reviewer")
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+ADMIN = frozenset({"system_admin"})
+ORG_STAFF = frozenset({"org_admin", "analyst", "supervisor", "interviewer"})
+EDITORS = frozenset({"org_admin", "analyst"})
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Who may use a route on their own organisation's object, and on another's."""
+
+    own: frozenset[str]
+    foreign: frozenset[str] | None = None  # None: the route has no organisation object
+    method: str = "GET"
+    public: bool = False
+
+
+PUBLIC = Expect(frozenset(ROLES), public=True)
+
+MATRIX: dict[str, Expect] = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": Expect(frozenset(ROLES), method="POST", public=True),
+    "auth.set_language": PUBLIC,
+    "main.dashboard": Expect(SIGNED_IN),
+    "orgs.index": Expect(SIGNED_IN),
+    "orgs.create": Expect(ADMIN),
+    "orgs.detail": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "orgs.edit": Expect(ADMIN | {"org_admin"}, ADMIN),
+    "orgs.new_user": Expect(ADMIN | {"org_admin"}, ADMIN),
+    "orgs.add_member": Expect(ADMIN | {"org_admin"}, ADMIN),
+    "orgs.remove_member": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
+    "registry.units": Expect(SIGNED_IN),
+    "registry.agencies": Expect(SIGNED_IN),
+    "registry.successions": Expect(SIGNED_IN),
+    "registry.procedures": Expect(SIGNED_IN),
+    "registry.export": Expect(SIGNED_IN),
+    "registry.import_file": Expect(ADMIN),
+    "campaigns.index": Expect(SIGNED_IN),
+    "campaigns.create": Expect(ADMIN | EDITORS),
+    "campaigns.detail": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "campaigns.edit": Expect(ADMIN | EDITORS, ADMIN),
+    "campaigns.transition": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "tokens.index": Expect(SIGNED_IN),
+    "tokens.revoke": Expect(ADMIN | {"interviewer"}, ADMIN, method="POST"),
+    "audit.index": Expect(ADMIN | {"org_admin"}),
+    "jobs.detail": Expect(ADMIN | {"interviewer"}, ADMIN),
+    "api.me": Expect(SIGNED_IN),
+    "api.campaign_list": Expect(SIGNED_IN),
+    "api.agency_list": Expect(SIGNED_IN),
+    "api.job": Expect(ADMIN | {"interviewer"}, ADMIN),
+}
+
+# URL arguments that name an organisation's object -> the world's object key.
+OBJECT_ARGS = {"campaign_id": "campaign", "org_id": "org", "membership_id": "membership",
+               "token_id": "token", "job_id": "job"}
+PLAIN_ARGS = {"filename": "css/app.css", "code": "vi", "kind": "units", "fmt": "csv"}
+
+
+def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:
+    """Routes missing from the matrix or declaring no policy, and stale matrix entries."""
+    problems = []
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    for endpoint in sorted(endpoints - set(matrix)):
+        problems.append(f"{endpoint}: not in the route matrix")
+    for endpoint in sorted(set(matrix) - endpoints):
+        problems.append(f"{endpoint}: in the matrix but not registered")
+    for endpoint in sorted(endpoints - {"static"}):
+        if getattr(app.view_functions[endpoint], "policy", None) is None:
+            problems.append(f"{endpoint}: the view declares no policy (@requires or @public)")
+    return problems
+
+
+def url_for_rule(rule, objects: dict[str, int]) -> str | None:
+    values = {}
+    for arg in rule.arguments:
+        if arg in OBJECT_ARGS:
+            values[arg] = objects[OBJECT_ARGS[arg]]
+        elif arg in PLAIN_ARGS:
+            values[arg] = PLAIN_ARGS[arg]
+        else:
+            return None
+    return rule.build(values, append_unknown=False)[1]
+
+
+def decision(response) -> str:
+    if response.status_code >= 500:
+        return "error"
+    if response.status_code in (401, 403):
+        return "deny"
+    if response.status_code in (301, 302, 303, 307, 308) and \
+            "/login" in response.headers.get("Location", ""):
+        return "deny"
+    if response.status_code == 404:
+        return "missing"
+    return "allow"
+
+
+def walk_matrix(app, client, connection, login, world, matrix) -> list[str]:
+    """Request every route as every role, in both organisation contexts; list mismatches."""
+    problems = []
+    for role in ROLES:
+        client.post("/logout")
+        if role != "anonymous":
+            assert login(world.logins[role]).status_code == 302, role
+        # Signing out last, so the walk stays signed in.
+        rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+        for rule in rules:
+            expect = matrix.get(rule.endpoint)
+            if expect is None:
+                continue
+            if expect.method not in rule.methods:
+                problems.append(f"{rule.endpoint}: does not accept {expect.method}")
+                continue
+            contexts = ("own", "foreign") if expect.foreign is not None else ("own",)
+            for context in contexts:
+                url = url_for_rule(rule, world.objects[context])
+                if url is None:
+                    problems.append(f"{rule.endpoint}: no value for {rule.arguments}")
+                    continue
+                allowed = role in (expect.own if context == "own" else expect.foreign)
+                savepoint = connection.begin_nested()  # each request leaves no trace
+                try:
+                    response = client.open(url, method=expect.method)
+                    response.close()
+                finally:
+                    savepoint.rollback()
+                got = decision(response)
+                if expect.public:
+                    ok = response.status_code < 400
+                else:
+                    ok = got == ("allow" if allowed else "deny")
+                if not ok:
+                    problems.append(f"{rule.endpoint} [{context}] as {role}: expected "
+                                    f"{'allow' if allowed else 'deny'}, got {got} "
+                                    f"({response.status_code})")
+    return problems
+
+
+def test_every_route_is_in_the_matrix_and_declares_a_policy(app):
+    assert coverage_problems(app, MATRIX) == []
+
+
+def test_every_route_role_and_organisation_gets_the_expected_answer(app, db, client, connection,
+                                                                   auth):
+    with app.app_context():
+        world = builders.make_world()
+    problems = walk_matrix(app, client, connection, auth.login, world, MATRIX)
+    assert problems == []
+
+
+def test_a_new_unprotected_route_is_reported(database_url):
+    app = create_app(app_config(database_url))
+    app.add_url_rule("/extra", "extra", lambda: "nobody checked me")
+    problems = coverage_problems(app, MATRIX)
+    assert "extra: not in the route matrix" in problems
+    assert "extra: the view declares no policy (@requires or @public)" in problems
+
+
+def test_a_route_placed_in_the_matrix_with_a_wrong_expectation_is_reported(
+        app, db, client, connection, auth):
+    with app.app_context():
+        world = builders.make_world()
+    wrong = dict(MATRIX)
+    # Claim that interviewers may edit campaigns: the walk must catch the mismatch.
+    wrong["campaigns.edit"] = Expect(ADMIN | EDITORS | {"interviewer"}, ADMIN)
+    problems = walk_matrix(app, client, connection, auth.login, world,
+                           {"campaigns.edit": wrong["campaigns.edit"]})
+    assert problems == ["campaigns.edit [own] as interviewer: expected allow, got deny (403)"]
+
+
+@pytest.mark.parametrize("status", ["submitted"])
+def test_office_reviewer_sees_a_submitted_campaign_of_any_organisation(app, db, client, auth,
+                                                                       status):
+    with app.app_context():
+        world = builders.make_world()
+        campaign_id = world.objects["foreign"]["campaign"]
+        builders.db.session.get(Campaign, campaign_id).status = status
+        builders.db.session.commit()
+    auth.login("office")
+    assert client.get(f"/campaigns/{campaign_id}").status_code == 200
+    assert "Khảo sát của tổ chức khác" in client.get("/campaigns/").get_data(as_text=True)
