@@ -95,8 +95,9 @@ def _domains(design: SurveyDesign, by: Any, n: int):
         names.append(col.name)
         codes_list.append(c)
         labels_list.append(lab)
+    # R's interaction(): the first variable varies fastest in the order of domains
     key = np.zeros(n, dtype=np.int64)
-    for c, lab in zip(codes_list, labels_list, strict=True):
+    for c, lab in zip(reversed(codes_list), reversed(labels_list), strict=True):
         key = key * max(len(lab), 1) + np.maximum(c, 0)
     usable = design.active & ~any_missing
     # R's svyby keeps the domains with at least one unit of non-zero weight
@@ -110,11 +111,11 @@ def _domains(design: SurveyDesign, by: Any, n: int):
     for k in kept:
         parts = []
         rem = int(k)
-        for lab in reversed(labels_list):
+        for lab in labels_list:
             size = max(len(lab), 1)
             parts.append(format_value(lab[rem % size]))
             rem //= size
-        labels.append(tuple(zip(names, reversed(parts), strict=True)))
+        labels.append(tuple(zip(names, parts, strict=True)))
     return dom, labels, tuple(names)
 
 
@@ -339,9 +340,16 @@ def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
     var = domain_variance(design, S, P[:, prop_cols], dom, D)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(var)
-    q = -qt(alpha / 2, ddf)
-    lo = _expit(coef - q * se)
-    hi = _expit(coef + q * se)
+    # confint.svyglm passes the t quantile through the normal distribution
+    # (tlevel = 1 - 2 pnorm(qt(alpha/2, ddf)), then qnorm); for few degrees of
+    # freedom that round trip saturates, and R reports the saturated interval.
+    from scipy.special import ndtr, ndtri
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tlevel = 1 - 2 * ndtr(qt(alpha / 2, ddf))
+        a = (1 - tlevel) / 2
+        lo = _expit(coef + se * ndtri(a))
+        hi = _expit(coef + se * ndtri(1 - a))
     return lo, hi
 
 
