@@ -42,7 +42,9 @@ def app(database_url):
     app = create_app(app_config(database_url))
     with app.app_context():
         upgrade()  # the real migrations, once
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 @pytest.fixture
