@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from .errors import DesignError
 
@@ -70,7 +70,7 @@ class SampleSize:
 def _z(level: float) -> float:
     if not 0 < level < 1:
         raise DesignError(f"confidence level must lie strictly between 0 and 1, got {level!r}")
-    return float(norm.ppf(1 - (1 - level) / 2))
+    return float(ndtri(1 - (1 - level) / 2))
 
 
 def _variance(type: str, p: float | None, sd: float | None) -> tuple[float, float | None, float | None]:
@@ -270,7 +270,7 @@ def two_group_size(
         raise DesignError(f"power must lie strictly between 0 and 1, got {power!r}")
     _common(deff, response_rate, None, 1)
     za = _z(confidence_level)
-    zb = float(norm.ppf(power))
+    zb = float(ndtri(power))
     if type == "proportion":
         if p1 is None or p2 is None:
             raise DesignError("two proportions p1 and p2 are needed")
