@@ -1,0 +1,122 @@
+"""API tokens: shown once, stored as SHA-256, scoped, expiring, revocable; CLI and UI."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import builders
+from surveyapp.models import ApiToken
+from surveyapp.models._types import utcnow
+from surveyapp.models.codes import Role
+
+
+@pytest.fixture
+def setup(app, db):
+    with app.app_context():
+        org = builders.make_org()
+        builders.make_user("lan", org, Role.ANALYST)
+        builders.make_campaign(org)
+        return org.id
+
+
+def bearer(raw):
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_cli_create_prints_only_the_raw_token_and_stores_its_sha256(app, db, runner, setup):
+    result = runner.invoke(args=["tokens", "create", "--user", "lan", "--scope", "campaigns:read"])
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip()
+    assert raw.startswith("sa_") and "\n" not in raw
+    with app.app_context():
+        token = db.session.scalar(select(ApiToken))
+        assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
+        assert raw not in (token.token_hash, token.prefix)
+
+
+def test_token_reads_the_api_within_its_scope(app, db, client, runner, setup):
+    raw = runner.invoke(args=["tokens", "create", "--user", "lan",
+                              "--scope", "campaigns:read"]).output.strip()
+    response = client.get("/api/v1/campaigns", headers=bearer(raw))
+    assert response.status_code == 200
+    assert response.json[0]["title"] == "Khảo sát sự hài lòng năm 2024"
+    assert client.get("/api/v1/me", headers=bearer(raw)).json["scopes"] == ["campaigns:read"]
+    # Outside its scope: refused.
+    assert client.get("/api/v1/agencies", headers=bearer(raw)).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken)).last_used_at is not None
+
+
+def test_organisation_token_without_a_user(app, db, client, runner, setup):
+    raw = runner.invoke(args=["tokens", "create", "--org", str(setup),
+                              "--scope", "campaigns:read"]).output.strip()
+    response = client.get("/api/v1/campaigns", headers=bearer(raw))
+    assert response.status_code == 200 and len(response.json) == 1
+
+
+def test_tokens_do_not_open_web_pages(client, runner, setup):
+    raw = runner.invoke(args=["tokens", "create", "--user", "lan"]).output.strip()
+    assert client.get("/campaigns/", headers=bearer(raw)).status_code == 302
+
+
+@pytest.mark.parametrize("header", ["Bearer sa_wrong", "Bearer ", "Basic abc", "Bearer " + "x" * 500])
+def test_bad_tokens_get_401(client, setup, header):
+    response = client.get("/api/v1/campaigns", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json["status"] == 401
+
+
+def test_revoked_and_expired_tokens_are_refused(app, db, client, runner, setup):
+    raw = runner.invoke(args=["tokens", "create", "--user", "lan"]).output.strip()
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+    result = runner.invoke(args=["tokens", "revoke", str(token_id)])
+    assert result.exit_code == 0
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert runner.invoke(args=["tokens", "revoke", str(token_id)]).exit_code != 0
+
+    raw2 = runner.invoke(args=["tokens", "create", "--user", "lan", "--days", "1"]).output.strip()
+    assert client.get("/api/v1/me", headers=bearer(raw2)).status_code == 200
+    with app.app_context():
+        token = db.session.scalar(select(ApiToken).where(ApiToken.revoked_at.is_(None)))
+        token.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(raw2)).status_code == 401
+
+
+def test_cli_list_and_unknown_user(runner, setup):
+    runner.invoke(args=["tokens", "create", "--user", "lan", "--name", "Máy tính bảng"])
+    listing = runner.invoke(args=["tokens", "list"]).output
+    assert "lan" in listing and "active" in listing
+    bad = runner.invoke(args=["tokens", "create", "--user", "nobody"])
+    assert bad.exit_code != 0 and "nobody" in bad.output
+
+
+def test_ui_creates_shows_once_and_revokes(app, db, client, auth, setup):
+    auth.login("lan")
+    page = client.post("/tokens/", data={"name": "Nhập phiếu ngoại tuyến", "owner": "0",
+                                         "scopes": ["interviews:write"]})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    raw = html.split('data-testid="raw-token">')[1].split("<")[0]
+    assert raw.startswith("sa_")
+    assert raw not in client.get("/tokens/").get_data(as_text=True)  # never shown again
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+    assert client.post(f"/tokens/{token_id}/revoke").status_code == 302
+    with app.app_context():
+        assert db.session.get(ApiToken, token_id).revoked_at is not None
+
+
+def test_ui_cannot_create_a_token_for_a_foreign_organisation(app, db, client, auth, setup):
+    with app.app_context():
+        other = builders.make_org("Tổ chức khác")
+        other_id = other.id
+    auth.login("lan")
+    page = client.post("/tokens/", data={"name": "x", "owner": str(other_id),
+                                         "scopes": ["campaigns:read"]})
+    assert page.status_code == 200 and "Lựa chọn không hợp lệ" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken)) is None
