@@ -639,10 +639,15 @@ class Margin:
         object.__setattr__(self, "levels", tuple(str(v) for v in self.levels))
 
 
-def _check_margin_support(m: Margin, w: np.ndarray) -> np.ndarray:
-    """Sample totals per level, with R's postStratify checks."""
-    counts = np.bincount(m.codes, minlength=len(m.levels))
-    sample = np.bincount(m.codes, weights=w, minlength=len(m.levels))
+def _check_margin_support(
+    m: Margin, w: np.ndarray, counts: np.ndarray | None = None,
+    sample: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sample totals per level, with R's postStratify checks (counts/sample may be given)."""
+    if counts is None:
+        counts = np.bincount(m.codes, minlength=len(m.levels))
+    if sample is None:
+        sample = np.bincount(m.codes, weights=w, minlength=len(m.levels))
     for k, level in enumerate(m.levels):
         if counts[k] > 0 and m.targets[k] == 0:
             raise CalibrationError(
@@ -729,7 +734,6 @@ def rake(
             raise CalibrationError(
                 f"margin {m.name!r} has {m.codes.shape[0]} codes for {n} weights"
             )
-        _check_margin_support(m, w)
     totals = [float(m.targets.sum()) for m in margins]
     for m, t in zip(margins[1:], totals[1:], strict=True):
         if abs(t - totals[0]) > 1e-6 * max(abs(totals[0]), 1.0):
@@ -742,15 +746,33 @@ def rake(
     combined = np.zeros(n, dtype=np.int64)
     for m in margins:
         combined = combined * len(m.levels) + m.codes
-    cells, unit_cell = np.unique(combined, return_inverse=True)
-    unit_cell = unit_cell.reshape(-1).astype(np.intp)
-    cell_w = np.bincount(unit_cell, weights=w, minlength=cells.size)
+    n_joint = math.prod(len(m.levels) for m in margins)
+    if n_joint <= 1 << 24:
+        # O(n) compression through a dense lookup table (no sort of the n codes); the
+        # cell counts and weighted totals come from the same two passes.
+        full_n = np.bincount(combined, minlength=n_joint)
+        full_w = np.bincount(combined, weights=w, minlength=n_joint)
+        occupied = np.flatnonzero(full_n)
+        lookup = np.empty(n_joint, dtype=np.intp)
+        lookup[occupied] = np.arange(occupied.size)
+        cells, unit_cell = occupied.astype(np.int64), lookup[combined]
+        cell_n, cell_w = full_n[occupied], full_w[occupied]
+    else:
+        codes_, uniq = pd.factorize(combined, sort=True)
+        cells, unit_cell = np.asarray(uniq, dtype=np.int64), np.asarray(codes_, dtype=np.intp)
+        cell_n = np.bincount(unit_cell, minlength=cells.size)
+        cell_w = np.bincount(unit_cell, weights=w, minlength=cells.size)
     cell_level = []
     rem = cells.copy()
     for m in reversed(margins):
         cell_level.append((rem % len(m.levels)).astype(np.intp))
         rem //= len(m.levels)
     cell_level.reverse()
+    for m, lv in zip(margins, cell_level, strict=True):
+        _check_margin_support(
+            m, w, counts=np.bincount(lv, weights=cell_n, minlength=len(m.levels)),
+            sample=np.bincount(lv, weights=cell_w, minlength=len(m.levels)),
+        )
 
     g = np.ones(cells.size)
     factors: list[np.ndarray] = []
@@ -779,10 +801,11 @@ def rake(
     names: list[str] = []
     tg_all: list[np.ndarray] = []
     ach_all: list[np.ndarray] = []
-    for m in margins:
-        names.extend(f"{m.name}={lv}" for lv in m.levels)
+    for m, lv in zip(margins, cell_level, strict=True):
+        names.extend(f"{m.name}={level}" for level in m.levels)
         tg_all.append(m.targets)
-        ach_all.append(np.bincount(m.codes, weights=new, minlength=len(m.levels)))
+        # achieved totals from the cell table (the same sums, grouped by cell first)
+        ach_all.append(np.bincount(lv, weights=cell_w * g, minlength=len(m.levels)))
     tgt = np.concatenate(tg_all)
     ach = np.concatenate(ach_all)
     adjustment = CalibrationAdjustment(
@@ -800,20 +823,25 @@ def rake(
 # ------------------------------------------------------------- totals from a DataFrame
 
 
-def _as_labels(col: pd.Series) -> np.ndarray:
-    """Column values as the strings the totals file uses (integers without ``.0``)."""
-    if pd.api.types.is_bool_dtype(col):
-        return col.map(lambda v: "TRUE" if v else "FALSE").to_numpy(dtype=object)
-    if pd.api.types.is_integer_dtype(col):
-        return col.astype("int64").astype(str).to_numpy(dtype=object)
-    if pd.api.types.is_float_dtype(col):
-        vals = col.to_numpy(dtype=float)
-        if np.all(np.isfinite(vals)) and np.all(vals == np.round(vals)) and np.all(
-            np.abs(vals) < 2**53
-        ):
-            return np.array([str(int(v)) for v in vals], dtype=object)
-        return np.array([format(v, ".15g") for v in vals], dtype=object)
-    return col.astype(str).to_numpy(dtype=object)
+def _label(v: Any) -> str:
+    """One value as the string the totals file uses (integers without ``.0``)."""
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        if math.isfinite(f) and f == round(f) and abs(f) < 2**53:
+            return str(int(f))
+        return format(f, ".15g")
+    return str(v)
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of each unit and the string label of each code (factorize first: the label
+    conversion then touches only the distinct values, which keeps a million rows fast)."""
+    codes, uniques = pd.factorize(col, sort=False)
+    return np.asarray(codes, dtype=np.intp), [_label(u) for u in np.asarray(uniques)]
 
 
 def _number(value: Any, what: str) -> float:
@@ -926,12 +954,12 @@ def build_model(data: pd.DataFrame, totals: Mapping[str, Any]) -> CalibrationMod
     margins: list[Margin] = []
     numeric: list[tuple[str, np.ndarray, float]] = []
     intercept: float | None = None
-    labels_cache: dict[str, np.ndarray] = {}
+    factor_cache: dict[str, tuple[np.ndarray, list[str]]] = {}
 
-    def labels(name: str, key: str) -> np.ndarray:
-        if name not in labels_cache:
-            labels_cache[name] = _as_labels(_column(data, name, key))
-        return labels_cache[name]
+    def factor(name: str, key: str) -> tuple[np.ndarray, list[str]]:
+        if name not in factor_cache:
+            factor_cache[name] = _factorize(_column(data, name, key))
+        return factor_cache[name]
 
     for key, spec in totals.items():
         if not isinstance(key, str) or not key:
@@ -943,11 +971,13 @@ def build_model(data: pd.DataFrame, totals: Mapping[str, Any]) -> CalibrationMod
             variables = key.split(":")
             if any(not v for v in variables):
                 raise CalibrationError(f"invalid calibration margin name {key!r}")
-            per_var = [labels(v, key) for v in variables]
-            unit_labels = (
-                per_var[0] if len(per_var) == 1
-                else np.array([":".join(t) for t in zip(*per_var, strict=True)], dtype=object)
-            )
+            unit_codes, labels = factor(variables[0], key)
+            for v in variables[1:]:
+                c2, l2 = factor(v, key)
+                combined = unit_codes.astype(np.int64) * len(l2) + c2
+                unit_codes, cells = pd.factorize(combined, sort=False)
+                unit_codes = np.asarray(unit_codes, dtype=np.intp)
+                labels = [f"{labels[c // len(l2)]}:{l2[c % len(l2)]}" for c in cells]
             if not spec:
                 raise CalibrationError(f"calibration margin {key!r} has no levels")
             levels: list[str] = []
@@ -961,7 +991,7 @@ def build_model(data: pd.DataFrame, totals: Mapping[str, Any]) -> CalibrationMod
                     )
                 levels.append(lv)
                 targets.append(_number(tot, f"calibration margin {key!r}, level {lv!r}"))
-            present = pd.unique(unit_labels)
+            present = labels
             known = set(levels)
             missing = sorted(str(v) for v in present if v not in known)
             if missing:
@@ -970,7 +1000,8 @@ def build_model(data: pd.DataFrame, totals: Mapping[str, Any]) -> CalibrationMod
                     "occur in the data but have no population total"
                 )
             index = {lv: k for k, lv in enumerate(levels)}
-            codes = np.fromiter((index[v] for v in unit_labels), dtype=np.intp, count=n)
+            lookup = np.array([index[v] for v in labels], dtype=np.intp)
+            codes = lookup[unit_codes]
             counts = np.bincount(codes, minlength=len(levels))
             for k, lv in enumerate(levels):
                 if counts[k] == 0 and targets[k] > 0:
