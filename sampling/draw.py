@@ -86,7 +86,8 @@ RESERVE_RULE = (
     "uniforms). Certainty units (pi'_k = 1) stay in the sample; the other selected units "
     "are put in random order (one uniform each, in frame order, ascending; for srs the "
     "order of the selecting uniforms): the first n_g - c_g form the sample, the next m_g "
-    "are the reserves ranked 1, 2, ... . Sample and reserve rows carry "
+    "are the reserves ranked 1, 2, ... (m_g = 0 when n_g = 0; at later stages m_g is at "
+    "most the units left in the parent). Sample and reserve rows carry "
     "pik = pi'_k (n_g - c_g) / (n_g + m_g - c_g) (1 for certainty units) and "
     "weight = 1 / pik. Reserves must be opened in rank order within their group. When "
     "j_g reserves of a group have been opened (whether or not they respond), the sample "
@@ -629,7 +630,7 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
             if s == 0:
                 if n_g > Ng:
                     raise DesignError(f"n = {n_g} is larger than the {Ng} units{where}{where_stage}")
-                m_g = m
+                m_g = m if n_g > 0 else 0
                 if n_g + m_g > Ng:
                     raise DesignError(
                         f"n + reserve = {n_g + m_g} is larger than the {Ng} units{where}{where_stage}"
@@ -637,6 +638,8 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
             else:
                 n_g = min(n_g, Ng)
                 m_g = min(m, Ng - n_g)
+            if n_g == 0:  # reserves replace sample units; a group without sample needs none
+                m_g = 0
             order = None
             if sort_rank is not None:
                 order = np.argsort(sort_rank[idx], kind="stable")

@@ -256,3 +256,33 @@ def test_to_records_is_json_ready(mu284):
     recs = res.to_records()
     json.dumps(recs)
     assert recs[0]["reserve_rank"] is None and recs[-1]["reserve_rank"] == 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    sizes=st.lists(st.floats(min_value=0.5, max_value=1000), min_size=4, max_size=40),
+    method=st.sampled_from(["srs", "systematic", "pps-systematic", "pps-brewer", "pps-sampford"]),
+    seed=st.integers(min_value=0, max_value=2**32),
+    data=st.data(),
+)
+def test_fixed_size_draws_always_return_n_per_stratum(sizes, method, seed, data):
+    N = len(sizes)
+    strata = [f"s{i % 2}" for i in range(N)]
+    n = data.draw(st.integers(min_value=0, max_value=N // 2 - 1))
+    m = data.draw(st.integers(min_value=0, max_value=1))
+    frame = pd.DataFrame({"id": [f"u{i}" for i in range(N)], "g": strata, "x": sizes})
+    size = "x" if method.startswith("pps") else None
+    try:
+        res = draw(frame, DrawPlan.single("id", method, n, strata="g", size=size, reserve=m), seed=seed)
+    except DesignError as exc:  # reserves impossible when n + m makes too many units certain
+        assert "certain" in str(exc)
+        return
+    s = res.sample
+    main = s[s["reserve_rank"].isna()]
+    assert main["g"].value_counts().reindex(["s0", "s1"], fill_value=0).tolist() == [n, n]
+    assert (s["reserve_rank"] == 1).sum() == (2 * m if n else 0)
+    assert np.all((s["pik"] > 0) & (s["pik"] <= 1))
