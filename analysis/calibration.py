@@ -840,6 +840,18 @@ def _label(v: Any) -> str:
 def _factorize(col: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes of each unit and the string label of each code (factorize first: the label
     conversion then touches only the distinct values, which keeps a million rows fast)."""
+    if getattr(col.dtype, "storage", None) == "pyarrow" and hasattr(col.array, "__arrow_array__"):
+        # Arrow-backed strings (pandas' default string dtype): Arrow's hash encoding is
+        # about twice as fast as pandas.factorize on them.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = col.array.__arrow_array__()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        enc = pc.dictionary_encode(arr)
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        return codes, [_label(u) for u in enc.dictionary.to_pylist()]
     codes, uniques = pd.factorize(col, sort=False)
     return np.asarray(codes, dtype=np.intp), [_label(u) for u in np.asarray(uniques)]
 
