@@ -46,10 +46,18 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: background jobs (threads) write while requests read, without "database is
+        # locked"; a writer waits up to 15 s for another writer.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
+    # IMMEDIATE: a transaction takes the write lock up front (waiting up to busy_timeout), so
+    # a request that read first and writes later never fails with SQLITE_BUSY because a
+    # background job wrote in between. SQLite is the small embedded setup; production
+    # concurrency is PostgreSQL's job.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -52,6 +52,19 @@ class JobContext:
 
 def execute(job_id: int) -> None:
     """Run one queued job to the end, leaving it done or failed (needs an app context)."""
+    try:
+        _execute(job_id)
+    except Exception as exc:  # the bookkeeping itself failed (e.g. the database went away)
+        log.exception("job %s could not be run", job_id)
+        db.session.rollback()
+        try:
+            _mark_failed(job_id, exc)
+        except Exception:
+            log.exception("job %s could not be marked failed", job_id)
+            db.session.rollback()
+
+
+def _execute(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return

@@ -238,13 +238,23 @@ class _Importer:
     def __init__(self, filename: str | None):
         self.filename = filename
         self.default_lang = "vi"
+        self.letters: dict[str, dict[str, tuple[str, str]]] = {}
         self.problems: list[XLSFormProblem] = []
         self.warns: list[XLSFormProblem] = []
 
+    def _where(self, sheet, column, letter):
+        if letter is None and column is not None:
+            found = self.letters.get(sheet, {}).get(column)
+            if found is not None:
+                return found
+        return column, letter
+
     def error(self, sheet, row, column, message, letter=None):
+        column, letter = self._where(sheet, column, letter)
         self.problems.append(XLSFormProblem(sheet, row, column, message, "error", letter))
 
     def warn(self, sheet, row, column, message, letter=None):
+        column, letter = self._where(sheet, column, letter)
         self.warns.append(XLSFormProblem(sheet, row, column, message, "warning", letter))
 
     # ------------------------------------------------------------ columns
@@ -296,6 +306,9 @@ class _Importer:
                            f"duplicate column (same as column {first})", letter)
                 continue
             cols[ident] = idx
+        names = self.letters.setdefault(sheet.title, {})
+        for (key, _lang), idx in cols.items():
+            names.setdefault(key, (sheet.headers[idx], get_column_letter(idx + 1)))
         return cols, bad
 
     # ------------------------------------------------------------- settings
@@ -700,7 +713,7 @@ def read_xlsform(source: Union[str, Path, bytes, BinaryIO], *,
             imp.warn(title, None, None, f"sheet '{title}' ignored{hint}")
     if "survey" not in titles:
         found = ", ".join(f"'{t}'" for t in titles.values()) or "none"
-        imp.error(None, None, None, f"missing sheet 'survey' (sheets found: {found})")
+        imp.error("survey", None, None, f"missing sheet 'survey' (sheets found: {found})")
         raise XLSFormError(imp.problems, imp.warns)
     survey = sheets["survey"]
     if survey is None:
