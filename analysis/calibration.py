@@ -322,14 +322,20 @@ class CalibrationResult:
     def achieved_dict(self) -> dict[str, float]:
         return {n: float(a) for n, a in zip(self.names, self.achieved, strict=True)}
 
-    def to_dict(self) -> dict[str, Any]:
-        """The CLI's diagnostics object (``achieved`` flat, keyed by total name)."""
+    def to_dict(self, model: CalibrationModel | None = None) -> dict[str, Any]:
+        """The CLI's diagnostics object.
+
+        ``achieved`` is keyed by total name, or nested in the totals file's shape
+        (``{"var": {"level": total}}``) when the :class:`CalibrationModel` is given.
+        """
         d = self.diagnostics
+        achieved = (self.achieved_dict() if model is None
+                    else model.nest(self.names, self.achieved))
         return {
             "method": self.method, "converged": self.converged,
             "iterations": self.iterations, "sum": d.sum, "min": d.min, "max": d.max,
             "cv": d.cv, "deff_weighting": d.deff_weighting, "n_effective": d.n_effective,
-            "achieved": self.achieved_dict(),
+            "achieved": achieved,
         }
 
     def __repr__(self) -> str:
@@ -535,9 +541,6 @@ def calibrate(
         raise CalibrationError("logit calibration requires finite bounds")
     if calfun == "logit" and not (lo < 1.0 < hi):
         raise CalibrationError(f"logit calibration requires lower < 1 < upper, got ({lo}, {hi})")
-    if math.isfinite(lo) or math.isfinite(hi):
-        if not (lo <= 1.0 <= hi):
-            raise CalibrationError(f"bounds on g must contain 1, got ({lo}, {hi})")
     trim_t = None
     if trim is not None:
         trim_t = _bounds_tuple(trim)

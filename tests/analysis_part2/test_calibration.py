@@ -315,13 +315,16 @@ def test_diagnostics_definitions():
 
 def test_result_is_frozen_and_dict_shape():
     d = _load("apistrat.csv")
-    res, _ = C.calibrate_frame(d, d["pw"].to_numpy(float), {"stype": {"E": 4421, "H": 755,
-                                                                   "M": 1018}}, "poststratify")
+    res, model = C.calibrate_frame(d, d["pw"].to_numpy(float), {"stype": {"E": 4421, "H": 755,
+                                                                       "M": 1018}}, "poststratify")
     with pytest.raises(ValueError):
         res.weights[0] = 1.0
     out = res.to_dict()
     assert set(out) == {"method", "converged", "iterations", "sum", "min", "max", "cv",
                         "deff_weighting", "n_effective", "achieved"}
+    assert out["achieved"]["stype=H"] == pytest.approx(755, rel=1e-12)
+    nested = res.to_dict(model)["achieved"]
+    assert set(nested) == {"stype"} and nested["stype"]["M"] == pytest.approx(1018, rel=1e-12)
     json.dumps(out)
 
 
