@@ -13,7 +13,26 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Column", "resolve", "is_missing", "is_numeric", "factorize", "format_value"]
+__all__ = ["Column", "resolve", "is_missing", "is_numeric", "factorize", "format_value",
+           "unique_inverse"]
+
+
+def unique_inverse(key: np.ndarray, upper: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of a non-negative integer array and each element's index.
+
+    Same result as ``np.unique(key, return_inverse=True)``; when the values are below a
+    small ``upper`` bound it counts instead of sorting (linear time).
+    """
+    n = len(key)
+    if upper is None:
+        upper = int(key.max(initial=-1)) + 1
+    if n and 0 < upper <= max(4 * n, 1 << 20) and key.min() >= 0:
+        seen = np.bincount(key, minlength=upper) > 0
+        uniq = np.flatnonzero(seen)
+        code = np.cumsum(seen) - 1
+        return uniq, code[key]
+    uniq, inv = np.unique(key, return_inverse=True)
+    return uniq, inv.reshape(-1)
 
 
 class Column:
@@ -103,6 +122,15 @@ def factorize(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np
             vals = np.array([str(v) for v in vals])
     if len(vals) == 0:
         return codes, vals
+    if vals.dtype.kind in "iu" or (
+        vals.dtype.kind == "f" and np.all(np.isfinite(vals)) and np.all(vals == np.round(vals))
+    ):
+        lo = vals.min()
+        span = vals.max() - lo
+        if span < 4 * len(vals) + (1 << 20):
+            uniq, inv = unique_inverse((vals - lo).astype(np.int64), int(span) + 1)
+            codes[present] = inv
+            return codes, (uniq + lo).astype(vals.dtype)
     labels, inverse = np.unique(vals, return_inverse=True)
     codes[present] = inverse.reshape(-1)
     return codes, labels

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve
+from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve, unique_inverse
 from .errors import AnalysisWarning, DesignError
 
 __all__ = ["SurveyDesign", "Stage", "LONELY_PSU"]
@@ -86,9 +86,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 def _interact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Codes of the pairs (a, b), ordered by a then b."""
-    key = a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b
-    _, inv = np.unique(key, return_inverse=True)
-    return inv.reshape(-1).astype(np.int64)
+    nb = int(b.max(initial=0)) + 1
+    key = a.astype(np.int64) * nb + b
+    _, inv = unique_inverse(key, (int(a.max(initial=0)) + 1) * nb)
+    return inv.astype(np.int64)
 
 
 def _numeric(col, role: str, rname: str) -> np.ndarray:
@@ -270,7 +271,7 @@ class SurveyDesign:
                 f"stage{'s' if n_stages > 1 else ''}, fpc has {len(fpc_vals)}"
             )
 
-        if len(np.unique(id_codes[0])) == 1 and not (nest and has_strata):
+        if id_codes[0].min(initial=0) == id_codes[0].max(initial=0) and not (nest and has_strata):
             raise DesignError("Design has only one primary sampling unit")
 
         # Later-stage ids are unique within the enclosing units (R: interaction(ids[,1:i])).
@@ -281,8 +282,10 @@ class SurveyDesign:
         if check_strata is None:
             check_strata = not nest
         if check_strata and has_strata:
-            pairs = np.unique(id_codes[0] * (int(strata_codes.max()) + 1) + strata_codes)
-            per_cluster = np.bincount(pairs // (int(strata_codes.max()) + 1))
+            ns = int(strata_codes.max()) + 1
+            pairs, _ = unique_inverse(id_codes[0] * ns + strata_codes,
+                                      (int(id_codes[0].max()) + 1) * ns)
+            per_cluster = np.bincount(pairs // ns)
             if np.any(per_cluster > 1):
                 raise DesignError(
                     "Clusters not nested in strata at top level; you may want nest=TRUE."
@@ -308,7 +311,7 @@ class SurveyDesign:
                 stratum_rows = prev.cluster  # type: ignore[union-attr]
                 stratum_lab = prev_cluster_labels  # type: ignore[assignment]
             cluster = _interact(stratum_rows, id_codes[s])
-            first = np.unique(cluster, return_index=True)[1]
+            first = _first_index(cluster, int(cluster.max(initial=-1)) + 1)
             cl_stratum = stratum_rows[first]
             n_h = np.bincount(cl_stratum, minlength=len(stratum_lab)).astype(np.int64)
             samp_row = n_h[stratum_rows].astype(float)
@@ -488,6 +491,14 @@ class SurveyDesign:
             f"<SurveyDesign: {kind}; {self.n_rows} rows, {self.n_psu} PSUs, "
             f"{self.n_strata} strata, lonely_psu={self.lonely_psu!r}{sub}>"
         )
+
+
+def _first_index(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Index of the first row of each code (codes are 0..n_codes-1, all present)."""
+    first = np.empty(n_codes, dtype=np.int64)
+    # assigning in reverse leaves the smallest index of each code
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
 
 
 def _is_one(spec: Any) -> bool:

@@ -34,6 +34,19 @@ from .variance import domain_psu_counts, domain_variance
 __all__ = ["total", "mean", "proportion", "ratio", "estimate", "CI_METHODS", "MISSING"]
 
 CI_METHODS = ("wald", "logit", "beta")
+
+# the denominator of a mean: one shared read-only array of ones, recognised by identity
+_ONES_CACHE: dict[int, np.ndarray] = {}
+
+
+def _ones(n: int) -> np.ndarray:
+    a = _ONES_CACHE.get(n)
+    if a is None:
+        a = np.ones(n)
+        a.setflags(write=False)
+        _ONES_CACHE.clear()
+        _ONES_CACHE[n] = a
+    return a
 MISSING = ("omit", "raise")
 
 
@@ -53,13 +66,13 @@ def _variable_items(statistic: str, spec: Any, data: Any, n: int, position: int)
     as_categories = statistic == "proportion" or not is_numeric(col.values)
     if not as_categories:
         y = np.where(miss, 0.0, col.values.astype(float))
-        x = None if statistic == "total" else np.ones(n)
+        x = None if statistic == "total" else _ones(n)
         return [_Item(statistic, col.name, None, y, x, miss)]
     codes, labels = factorize(col.values, miss)
     if len(labels) == 0:
         raise DataError(f"{statistic}: {col.name!r} has no non-missing values")
     items = []
-    ones = None if statistic == "total" else np.ones(n)
+    ones = None if statistic == "total" else _ones(n)
     for k, lab in enumerate(labels):
         y = (codes == k).astype(float)
         items.append(_Item(statistic, col.name, format_value(lab), y, ones, miss))
@@ -153,44 +166,60 @@ def _run(
     nobs = np.empty((D, J), dtype=np.int64)
     nrow = np.empty((D, J), dtype=np.int64)
     vsrs = np.full((D, J), np.nan) if deff else None
-    U = np.empty((n, J))
-    P = np.empty((n, J), dtype=bool)
-    wsum = np.empty((D, J))
+    # Fortran order: each estimate's scores are contiguous (bincount reads columns)
+    U = np.empty((n, J), order="F")
+    P = np.empty((n, J), dtype=bool, order="F")
     nz = w != 0
+    ones = _ones(n)
+    shared: dict = {}
     for j, it in enumerate(items):
-        if missing == "raise" and np.any(it.missing & in_dom):
+        has_missing = bool(np.any(it.missing & in_dom))
+        if missing == "raise" and has_missing:
             row = int(np.flatnonzero(it.missing & in_dom)[0])
             raise DataError(f"{it.variable!r} has a missing value in row {row + 1}")
-        pres = in_dom & ~it.missing
+        # what depends only on which rows are observed is shared between items
+        mkey = id(it.missing) if has_missing else None
+        if mkey not in shared:
+            pres = in_dom & ~it.missing if has_missing else in_dom
+            wj = np.where(pres, w, 0.0)
+            dp = np.where(pres, dom1, 0)
+            W = _bincount2(dp, wj, D)
+            shared[mkey] = (
+                pres, wj, dp, W,
+                _bincount2(dp, (pres & nz).astype(float), D),
+                _bincount2(dp, pres.astype(float), D),
+                np.append(1.0, W)[dp],
+            )
+        pres, wj, dp, W, nobs_j, nrow_j, W_row = shared[mkey]
         P[:, j] = pres
-        wj = np.where(pres, w, 0.0)
-        dp = np.where(pres, dom1, 0)
-        ty = _bincount2(dp, wj * it.y, D)
-        nobs[:, j] = _bincount2(dp, (pres & nz).astype(float), D)
-        nrow[:, j] = _bincount2(dp, pres.astype(float), D)
-        W = _bincount2(dp, wj, D)
-        wsum[:, j] = W
+        nobs[:, j] = nobs_j
+        nrow[:, j] = nrow_j
+        wy = wj * it.y
+        ty = _bincount2(dp, wy, D)
         if it.x is None:
             value[:, j] = ty
             e = it.y
+            U[:, j] = wy
         else:
-            tx = _bincount2(dp, wj * it.x, D)
+            if it.x is ones:
+                tx, tx_row = W, W_row
+            else:
+                tx = _bincount2(dp, wj * it.x, D)
+                tx_row = np.append(1.0, tx)[dp]
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = ty / tx
-            value[:, j] = r
-            # linearised variable (y - R x) / X, centred per row as R does
-            rr = np.append(0.0, r)[dp]
-            txr = np.append(1.0, tx)[dp]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                e = (it.y - rr * it.x) / txr
-        U[:, j] = wj * e
+                value[:, j] = r
+                # linearised variable (y - R x) / X, centred per row as R does
+                rr = np.append(0.0, r)[dp]
+                e = (it.y - rr if it.x is ones else it.y - rr * it.x) / tx_row
+            np.multiply(wj, e, out=U[:, j])
         if deff:
             # Kish's SRSWOR variance, as svyvar() * (N - n) / (N n) in R
             with np.errstate(divide="ignore", invalid="ignore"):
                 ebar = _bincount2(dp, wj * e, D) / W
                 dev = e - np.append(0.0, ebar)[dp]
                 m2 = _bincount2(dp, wj * dev * dev, D) / W
-                nn = nobs[:, j].astype(float)
+                nn = nobs_j.astype(float)
                 s2 = m2 * nn / (nn - 1)
                 v = s2 * W * W * (W - nn) / (W * nn)
                 if it.statistic in ("mean", "proportion"):
