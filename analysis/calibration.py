@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
+from .errors import AnalysisError
+
 __all__ = [
     "CalibrationAdjustment",
     "CalibrationError",
@@ -71,12 +73,9 @@ _RESCALE_THRESHOLD = 20.0
 _RAKE_BACKFIT_SWEEPS = 10
 
 
-class CalibrationError(ValueError):
-    """Invalid calibration input (unknown level, negative total, inconsistent margins...).
-
-    Subclasses :class:`ValueError` so that callers (the CLI) can turn it into one line on
-    stderr; it is meant to be rebased on the package's common error class.
-    """
+class CalibrationError(AnalysisError, ValueError):
+    """Invalid calibration input: unknown or missing level, negative total, inconsistent
+    margins, bad bounds."""
 
 
 # --------------------------------------------------------------------------- results

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .errors import AnalysisError
+
 __all__ = [
     "INTERVAL_TYPES",
     "QRULES",
@@ -59,8 +61,8 @@ INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score")
 MeanSE = Callable[[np.ndarray], tuple[float, float]]
 
 
-class QuantileError(ValueError):
-    """Invalid quantile request (to be rebased on the package's common error class)."""
+class QuantileError(AnalysisError, ValueError):
+    """Invalid quantile request."""
 
 
 # ------------------------------------------------------------------ R arithmetic

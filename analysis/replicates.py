@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
+from .errors import AnalysisError
 from .hadamard import hadamard
 
 __all__ = [
@@ -51,8 +52,8 @@ __all__ = [
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 
 
-class ReplicateError(ValueError):
-    """Invalid input for replicate weights (to be rebased on the package's error class)."""
+class ReplicateError(AnalysisError, ValueError):
+    """Invalid input for replicate weights."""
 
 
 def _frozen(a: np.ndarray, dtype=float) -> np.ndarray:

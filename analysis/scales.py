@@ -22,11 +22,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from .errors import AnalysisError
+
 __all__ = ["ScaleError", "cronbach_alpha"]
 
 
-class ScaleError(ValueError):
-    """Invalid scale input (to be rebased on the package's common error class)."""
+class ScaleError(AnalysisError, ValueError):
+    """Invalid scale input."""
 
 
 def _weighted_var(x: np.ndarray, w: np.ndarray) -> float:
