@@ -30,8 +30,10 @@ PASSWORD = "password-123"
 def app_config(database_url: str, **extra) -> dict:
     """The factory mapping used by the tests (inline jobs, CSRF off unless a test turns it on)."""
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-            "JOB_RUNNER": "inline", "WTF_CSRF_ENABLED": False, **extra}
-_HASH: dict[str, str] = {}  # argon2 is slow on purpose; hash the shared password once
+            "JOB_RUNNER": "inline", "WTF_CSRF_ENABLED": False,
+            # Cheap argon2 for tests only (hundreds of sign-ins); production keeps the defaults.
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, **extra}
+_HASH: dict[str, str] = {}  # hash the shared password once
 
 
 def password_hash(password: str = PASSWORD) -> str:

@@ -6,6 +6,7 @@ from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, login_manager
+from . import passwords
 from ..models import User
 
 
@@ -28,6 +29,7 @@ class TokenClient:
 
 
 def init_app(app: Flask) -> None:
+    passwords.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "warning"

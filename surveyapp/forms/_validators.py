@@ -34,9 +34,17 @@ def optional():
     return Optional()
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
 def no_markup(form, field):
-    """Refuse HTML tags: names and titles are plain text."""
-    if isinstance(field.data, str) and TAG.search(field.data):
+    """Plain text only: no HTML tags, no control characters, no undecodable bytes."""
+    if not isinstance(field.data, str):
+        return
+    if CONTROL.search(field.data):
+        raise ValidationError(_l("The text contains characters that cannot be read (the browser "
+                                 "or file did not send UTF-8)."))
+    if TAG.search(field.data):
         raise ValidationError(_l("HTML tags are not allowed here."))
 
 

@@ -5,7 +5,7 @@ from .base import Form
 from wtforms import DateField, SelectField, StringField
 
 from ..models.codes import AuditAction
-from ._validators import length, optional
+from ._validators import length, no_markup, optional
 
 
 def _action_choices():
@@ -19,6 +19,6 @@ class AuditFilterForm(Form):
     object_type = SelectField(_l("Object"), validators=[optional()])
     action = SelectField(_l("Action"), choices=_action_choices,
                          validators=[optional()])
-    actor = StringField(_l("User (login)"), validators=[optional(), length(64)])
+    actor = StringField(_l("User (login)"), validators=[optional(), length(64), no_markup])
     date_from = DateField(_l("From"), validators=[optional()])
     date_to = DateField(_l("To"), validators=[optional()])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_ngettext, ngettext
+from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
@@ -23,11 +23,13 @@ WTFORMS_PLURALS = (
 
 
 class _Translations:
+    """Raw catalogue lookups: WTForms formats the messages itself."""
+
     def gettext(self, string: str) -> str:
-        return gettext(string)
+        return get_translations().gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        return get_translations().ngettext(singular, plural, n)
 
 
 class Form(FlaskForm):

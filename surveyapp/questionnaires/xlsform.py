@@ -307,7 +307,7 @@ class _Importer:
                 continue
             cols[ident] = idx
         names = self.letters.setdefault(sheet.title, {})
-        for (key, _lang), idx in cols.items():
+        for (key, _unused), idx in cols.items():
             names.setdefault(key, (sheet.headers[idx], get_column_letter(idx + 1)))
         return cols, bad
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from ..auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Membership, Organisation, User
@@ -32,7 +32,7 @@ def authenticate(login: str, password: str, max_failures: int, lock_seconds: int
     now = now or utcnow()
     user = db.session.scalar(select(User).where(User.login == normalise_login(login)))
     if user is None:
-        verify_password(DUMMY_HASH, password)  # same cost as a real check
+        verify_dummy(password)  # same cost as a real check
         raise LoginRefused(_("Wrong login or password."))
     locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
