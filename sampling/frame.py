@@ -183,6 +183,17 @@ def frame_digest(frame: pd.DataFrame) -> FrameDigest:
     )
 
 
+def _blank(s: pd.Series) -> np.ndarray:
+    """Text cells holding only white space (vectorised where pandas can)."""
+    if _is_numeric(s):
+        return np.zeros(len(s), dtype=bool)
+    try:
+        stripped = s.str.strip()
+    except AttributeError:  # mixed objects: fall back to a Python loop
+        return s.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+    return (stripped == "").to_numpy(dtype=bool, na_value=False)
+
+
 def _row(i: int) -> str:
     return f"row {i + 1}"
 
@@ -207,10 +218,7 @@ def check_ids(frame: pd.DataFrame, id: str) -> np.ndarray:
         Naming the first missing id's row, or the first duplicated id and its rows.
     """
     s = frame[id]
-    missing = s.isna().to_numpy()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        blank = s.astype(object).map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
-        missing = missing | blank
+    missing = s.isna().to_numpy() | _blank(s)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise FrameError(f"id column {id!r} is empty in {_row(i)} ({int(missing.sum())} rows without id)")
@@ -238,19 +246,14 @@ def positive_sizes(frame: pd.DataFrame, column: str, ids: Any = None) -> np.ndar
     s = frame[column]
     if _is_numeric(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        text = None
     else:
-        text = s.astype(object)
-        values = pd.to_numeric(text.map(lambda v: v.strip() if isinstance(v, str) else v),
-                               errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = pd.to_numeric(s.astype(object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
     def where(i: int) -> str:
         who = "" if ids is None else f", id {ids[i]!r}"
         return f"{_row(i)}{who}"
 
-    missing = s.isna().to_numpy()
-    if text is not None:
-        missing = missing | text.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+    missing = s.isna().to_numpy() | _blank(s)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise FrameError(
@@ -273,11 +276,7 @@ def positive_sizes(frame: pd.DataFrame, column: str, ids: Any = None) -> np.ndar
 def labels(frame: pd.DataFrame, column: str, role: str = "stratum") -> np.ndarray:
     """A label column (strata, stage units) as an object array, checked for missing values."""
     s = frame[column]
-    missing = s.isna().to_numpy()
-    if not _is_numeric(s):
-        missing = missing | s.astype(object).map(
-            lambda v: isinstance(v, str) and v.strip() == ""
-        ).to_numpy(dtype=bool)
+    missing = s.isna().to_numpy() | _blank(s)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise FrameError(f"{role} column {column!r} is empty in {_row(i)}")
