@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import DomainError
 from .models.codes import Role, TokenScope
@@ -126,6 +126,7 @@ def jobs_worker(burst):
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Load the demo (idempotent): organisations, registry 2024 + July-2025 successions,
     procedures, a survey campaign, and one user per role; prints the credentials."""
