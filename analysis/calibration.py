@@ -35,6 +35,7 @@ Kish, L. (1965). *Survey Sampling*. Wiley (design effect due to weighting).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -900,23 +901,37 @@ class CalibrationModel:
     n: int
     _keys: tuple[tuple[str, str | None], ...] = field(repr=False, default=())
 
-    def model_matrix(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-        """``(X, totals, names)``; names ``"(Intercept)"``, ``"var=level"``, ``"x"``."""
+    def model_matrix(self, full: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """``(X, totals, names)``; names ``"(Intercept)"``, ``"var=level"``, ``"x"``.
+
+        By default the basis R's ``model.matrix(~ a + b + x)`` uses: an intercept (total
+        N: the ``"(Intercept)"`` entry or the margins' common sum) and, for every
+        categorical margin, the indicators of all its levels but the first in code-point
+        order (R's treatment contrasts; the first level's total is implied).  The column
+        space -- hence g -- is the same as with every indicator, but ``grake`` checks
+        convergence column by column, so matching R's columns makes it stop at R's
+        iteration.  ``full=True`` gives one column per level (for reporting achieved
+        totals in the totals file's shape).
+        """
         cols: list[np.ndarray] = []
         tots: list[float] = []
         names: list[str] = []
-        if self.intercept is not None:
+        intercept = self.intercept
+        if intercept is None and self.margins and not full:
+            intercept = float(self.margins[0].targets.sum())
+        if intercept is not None and not (full and self.intercept is None):
             cols.append(np.ones(self.n))
-            tots.append(self.intercept)
+            tots.append(intercept)
             names.append(INTERCEPT)
         for m in self.margins:
-            for k, lv in enumerate(m.levels):
-                col = (m.codes == k).astype(float)
-                if m.targets[k] == 0 and not col.any():
-                    continue
-                cols.append(col)
+            present = [k for k in range(len(m.levels))
+                       if not (m.targets[k] == 0 and not np.any(m.codes == k))]
+            if not full:
+                present = sorted(present, key=lambda k: m.levels[k])[1:]
+            for k in sorted(present):
+                cols.append((m.codes == k).astype(float))
                 tots.append(float(m.targets[k]))
-                names.append(f"{m.name}={lv}")
+                names.append(f"{m.name}={m.levels[k]}")
         for name, values, total in self.numeric:
             cols.append(values)
             tots.append(total)
@@ -1129,5 +1144,12 @@ def calibrate_frame(
         w, x, tots, calfun=method, bounds=bounds, trim=trim,
         maxit=50 if maxit is None else maxit, epsilon=1e-7 if epsilon is None else epsilon,
         names=names,
+    )
+    # report every level's achieved total (the totals file's shape), not R's contrasts
+    xf, tf, nf = model.model_matrix(full=True)
+    achieved = xf.T @ result.weights
+    result = dataclasses.replace(
+        result, names=nf, targets=_frozen(tf), achieved=_frozen(achieved),
+        max_misfit=_misfit(tf, achieved),
     )
     return result, model

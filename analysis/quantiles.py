@@ -185,8 +185,10 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, p: float, qrule: str = "math
         return float(qlow) if (wlow == 0 and ilow % 2 == 0) else float(qup)
     if qrule == "hf4":
         qlow, qup, _, wlow, wup = _qs(xs, ws, p)
-        gamma = wlow / (wup + wlow)
-        return float(qlow * (1 - gamma) + qup * gamma)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # 0/0 at p = 1 (or a single value) is NaN in R too
+            gamma = np.float64(wlow) / np.float64(wup + wlow)
+            return float(qlow * (1 - gamma) + qup * gamma)
     cumw = _r_cumsum(ws)
     if qrule == "hf5":
         pk = (cumw - ws / 2) / cumw[n - 1]

@@ -392,7 +392,8 @@ def test_property_impossible_bounds_are_reported_not_hidden(seed):
     for method in ("linear", "raking", "logit"):
         res, _ = C.calibrate_frame(_frame(a, a, w), w, totals, method, bounds=(0.5, 1.5))
         assert not res.converged
-        assert res.max_misfit > 1e-3
+        # the misfit that stopped it is visible (NaN when the logit iteration broke down)
+        assert not res.max_misfit < 1e-3
         assert res.to_dict()["converged"] is False
 
 
