@@ -71,7 +71,8 @@ groups <- split(seq_along(xs), h)
 run <- function(f) system.time(for (g in seq_along(groups)) {
   i <- groups[[g]]; s <- f(inclusionprobabilities(xs[i], nh[g]))
 })[["elapsed"]]
-cat("strat_inclusion", system.time(for (g in seq_along(groups)) inclusionprobabilities(xs[groups[[g]]], nh[g]))[["elapsed"]], "\n")
+t <- system.time(for (g in seq_along(groups)) inclusionprobabilities(xs[groups[[g]]], nh[g]))
+cat("strat_inclusion", t[["elapsed"]], "\n")
 cat("strat_systematic", run(UPsystematic), "\n")
 cat("strat_brewer", run(UPbrewer), "\n")
 t <- tryCatch(run(function(p) UPsampford(p, max_iter = 100000L)), error = function(e) NA)
@@ -122,7 +123,9 @@ def run_r(tmp: Path, big, xs, strata, n_h):
     script.write_text(R_SCRIPT, encoding="utf-8")
     proc = subprocess.run(
         ["Rscript", str(script), str(tmp), str(big.size), str(xs.size), str(N_SAMPLE)],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     if proc.returncode != 0:
         print("R failed:", " | ".join(proc.stderr.strip().splitlines()[-3:]))
@@ -144,18 +147,25 @@ def run_samplics(big, xs, strata, n_h, max_strata: int):
         warnings.simplefilter("ignore")
         sel = SampleSelection(method=SelectMethod.pps_sys, strat=True)
         zero = np.zeros(big.size, dtype=np.int64)
-        out["inclusion_10M"], _ = timed(lambda: sel.inclusion_probs(
-            np.arange(big.size), samp_size={0: N_SAMPLE}, stratum=zero, mos=big))
+        out["inclusion_10M"], _ = timed(
+            lambda: sel.inclusion_probs(
+                np.arange(big.size), samp_size={0: N_SAMPLE}, stratum=zero, mos=big
+            )
+        )
         keep = strata < max_strata
         ids = np.arange(int(keep.sum()))
         sizes = {int(h): int(n_h[h]) for h in range(max_strata)}
         scale = STRATUM_SCALE = STRAT_N / keep.sum()
-        for key, method in (("strat_systematic", SelectMethod.pps_sys),
-                            ("strat_brewer", SelectMethod.pps_brewer),
-                            ("strat_sampford", SelectMethod.pps_rs)):
+        for key, method in (
+            ("strat_systematic", SelectMethod.pps_sys),
+            ("strat_brewer", SelectMethod.pps_brewer),
+            ("strat_sampford", SelectMethod.pps_rs),
+        ):
             s = SampleSelection(method=method, strat=True)
             try:
-                t, _ = timed(lambda s=s: s.select(ids, samp_size=sizes, stratum=strata[keep], mos=xs[keep]))
+                t, _ = timed(
+                    lambda s=s: s.select(ids, samp_size=sizes, stratum=strata[keep], mos=xs[keep])
+                )
             except Exception as exc:  # samplics refuses certainty units (small --quick strata)
                 print(f"samplics {key}: {type(exc).__name__}: {exc}")
                 continue
@@ -164,51 +174,76 @@ def run_samplics(big, xs, strata, n_h, max_strata: int):
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10x smaller frames (a smoke run)")
-    ap.add_argument("--no-r", action="store_true")
-    ap.add_argument("--no-samplics", action="store_true")
-    ap.add_argument("--samplics-strata", type=int, default=60,
-                    help="strata timed in samplics (scaled to 1M units); its pps_sys is an O(N n) Python loop")
-    args = ap.parse_args(argv)
-    global BIG_N, STRAT_N
-    if args.quick:
-        BIG_N, STRAT_N = BIG_N // 10, STRAT_N // 10
-    print(f"sampling {sampling.__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    big, xs, strata, counts, n_h = make_data(big_n=BIG_N, strat_n=STRAT_N)
-    ours: dict[str, float] = {}
-
-    ours["inclusion_10M"], pik = timed(lambda: inclusion_probabilities(big, N_SAMPLE), repeat=3)
-    ours["systematic_only_10M"], _ = timed(lambda: select_systematic(pik, np.random.default_rng(1)), repeat=3)
-    ours["ppssys_10M"], sel = timed(
-        lambda: select_systematic(inclusion_probabilities(big, N_SAMPLE), np.random.default_rng(1)), repeat=3)
-    assert sel.size == N_SAMPLE
-
-    frame = pd.DataFrame({"id": np.char.add("HS", np.arange(big.size).astype(str)).astype(object),
-                          "size": big})
+def bench_big_frame(big: np.ndarray, ours: dict[str, float]) -> None:
+    """Digest, CSV parsing and the full draw on the 10M-row frame (separate from arrays)."""
+    frame = pd.DataFrame(
+        {"id": np.char.add("HS", np.arange(big.size).astype(str)).astype(object), "size": big}
+    )
     ours["digest_10M"], _ = timed(lambda: frame_digest(frame))
     with tempfile.TemporaryDirectory() as tmpd:
         path = Path(tmpd) / "frame.csv"
         frame.to_csv(path, index=False)
         ours["parse_csv_10M"], parsed = timed(lambda: read_frame(path))
         ours["digest_10M_text"], _ = timed(lambda: frame_digest(parsed))
-        del parsed
-    ours["draw_api_10M"], res = timed(lambda: draw(frame, DrawPlan.single("id", "pps-systematic", N_SAMPLE,
-                                                                      size="size"), seed=1))
-    del frame, res
+    ours["draw_api_10M"], res = timed(
+        lambda: draw(frame, DrawPlan.single("id", "pps-systematic", N_SAMPLE, size="size"), seed=1)
+    )
 
-    ours["strat_inclusion"], _ = timed(lambda: ours_stratified(xs, strata, counts, n_h, None), repeat=3)
-    for key, fn in (("strat_systematic", select_systematic), ("strat_brewer", select_brewer),
-                    ("strat_sampford", select_sampford)):
-        ours[key], total = timed(lambda fn=fn: ours_stratified(xs, strata, counts, n_h, fn), repeat=3)
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10x smaller frames (a smoke run)")
+    ap.add_argument("--no-r", action="store_true")
+    ap.add_argument("--no-samplics", action="store_true")
+    ap.add_argument(
+        "--samplics-strata",
+        type=int,
+        default=60,
+        help="strata timed in samplics (scaled to 1M units); its pps_sys is an O(N n) Python loop",
+    )
+    args = ap.parse_args(argv)
+    global BIG_N, STRAT_N
+    if args.quick:
+        BIG_N, STRAT_N = BIG_N // 10, STRAT_N // 10
+    print(
+        f"sampling {sampling.__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
+    big, xs, strata, counts, n_h = make_data(big_n=BIG_N, strat_n=STRAT_N)
+    ours: dict[str, float] = {}
+
+    ours["inclusion_10M"], pik = timed(lambda: inclusion_probabilities(big, N_SAMPLE), repeat=3)
+    ours["systematic_only_10M"], _ = timed(
+        lambda: select_systematic(pik, np.random.default_rng(1)), repeat=3
+    )
+    ours["ppssys_10M"], sel = timed(
+        lambda: select_systematic(inclusion_probabilities(big, N_SAMPLE), np.random.default_rng(1)),
+        repeat=3,
+    )
+    assert sel.size == N_SAMPLE
+
+    bench_big_frame(big, ours)
+
+    ours["strat_inclusion"], _ = timed(
+        lambda: ours_stratified(xs, strata, counts, n_h, None), repeat=3
+    )
+    for key, fn in (
+        ("strat_systematic", select_systematic),
+        ("strat_brewer", select_brewer),
+        ("strat_sampford", select_sampford),
+    ):
+        ours[key], total = timed(
+            lambda fn=fn: ours_stratified(xs, strata, counts, n_h, fn), repeat=3
+        )
         assert total == N_SAMPLE
     sframe = pd.DataFrame({"id": np.arange(xs.size), "stratum": strata, "size": xs})
     n_map = {str(h): int(n_h[h]) for h in range(STRATA)}
     for method in ("pps-systematic", "pps-brewer", "pps-sampford"):
-        ours[f"draw_api_{method}"], r = timed(lambda m=method: draw(
-            sframe, DrawPlan.single("id", m, n_map, strata="stratum", size="size"), seed=1))
+        ours[f"draw_api_{method}"], r = timed(
+            lambda m=method: draw(
+                sframe, DrawPlan.single("id", m, n_map, strata="stratum", size="size"), seed=1
+            )
+        )
         assert r.record["result"]["selected"] == N_SAMPLE
 
     other: dict[str, dict[str, float]] = {}
@@ -229,10 +264,10 @@ def main(argv=None) -> int:
         "parse_csv_10M": f"read_frame CSV, {BIG_N:,} rows (all text)",
         "digest_10M_text": f"frame digest, {BIG_N:,} rows as read (text)",
         "draw_api_10M": f"sampling.draw pps-systematic, {BIG_N:,} rows (validate+digest+record)",
-        "strat_inclusion": f"stratified inclusion probabilities, {STRAT_N:,} units / {STRATA} strata",
-        "strat_systematic": f"stratified PPS systematic, {N_SAMPLE:,} of {STRAT_N:,}, {STRATA} strata",
-        "strat_brewer": f"stratified Brewer, {N_SAMPLE:,} of {STRAT_N:,}, {STRATA} strata",
-        "strat_sampford": f"stratified Sampford, {N_SAMPLE:,} of {STRAT_N:,}, {STRATA} strata",
+        "strat_inclusion": f"{STRATA} strata: inclusion probabilities, {STRAT_N:,} units",
+        "strat_systematic": f"{STRATA} strata: PPS systematic, {N_SAMPLE:,} of {STRAT_N:,}",
+        "strat_brewer": f"{STRATA} strata: Brewer, {N_SAMPLE:,} of {STRAT_N:,}",
+        "strat_sampford": f"{STRATA} strata: Sampford, {N_SAMPLE:,} of {STRAT_N:,}",
         "draw_api_pps-systematic": "  same via sampling.draw (pps-systematic)",
         "draw_api_pps-brewer": "  same via sampling.draw (pps-brewer)",
         "draw_api_pps-sampford": "  same via sampling.draw (pps-sampford)",
@@ -247,12 +282,16 @@ def main(argv=None) -> int:
             row += f"{t:>14.3f}{t / ours[key]:>8.1f}" if t else f"{'-':>14}{'':>8}"
         print(row)
     print()
-    print("ratio = other time / our time (> 1: we are faster). R times are system.time() "
-          "inside one Rscript run (R's UPsampford uses the multinomial rejective method); "
-          f"samplics stratified times are measured on the first {args.samplics_strata} strata and "
-          "scaled to all units; samplics pps_rs is Rao-Sampford.")
+    print(
+        "ratio = other time / our time (> 1: we are faster). R times are system.time() "
+        "inside one Rscript run (R's UPsampford uses the multinomial rejective method); "
+        f"samplics stratified times are measured on the first {args.samplics_strata} strata and "
+        "scaled to all units; samplics pps_rs is Rao-Sampford."
+    )
     verdict = "yes" if ours["ppssys_10M"] < 2.0 else "NO"
-    print(f"10M-unit PPS systematic draw on arrays under 2 s: {verdict} ({ours['ppssys_10M']:.3f} s)")
+    print(
+        f"10M-unit PPS systematic draw on arrays under 2 s: {verdict} ({ours['ppssys_10M']:.3f} s)"
+    )
     return 0
 
 

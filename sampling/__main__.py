@@ -94,7 +94,9 @@ def _number_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = values.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise FrameError(f"column {column!r} is missing or not a number in row {i + 1}: {s.iloc[i]!r}")
+        raise FrameError(
+            f"column {column!r} is missing or not a number in row {i + 1}: {s.iloc[i]!r}"
+        )
     return values.to_numpy(dtype=np.float64)
 
 
@@ -104,7 +106,9 @@ def _number_column(frame: pd.DataFrame, column: str) -> np.ndarray:
 def cmd_size(args: argparse.Namespace) -> str:
     chosen = [x for x in (args.moe, args.n, args.detect) if x is not None]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of --moe (sample size), --n (margin of error) or --detect (power)")
+        raise UsageError(
+            "give exactly one of --moe (sample size), --n (margin of error) or --detect (power)"
+        )
     if args.type == "mean" and args.sd is None:
         raise UsageError("--type mean needs --sd")
     if args.type == "proportion" and args.sd is not None:
@@ -113,7 +117,9 @@ def cmd_size(args: argparse.Namespace) -> str:
         raise UsageError("--type mean takes --sd, not --p")
     common = dict(type=args.type, p=args.p, sd=args.sd, confidence_level=args.level, deff=args.deff)
     if args.moe is not None:
-        res = sample_size(args.moe, response_rate=args.response_rate, N=args.N, domains=args.domains, **common)
+        res = sample_size(
+            args.moe, response_rate=args.response_rate, N=args.N, domains=args.domains, **common
+        )
         d = res.to_dict()
         head = {k: d.pop(k) for k in ("n", "n_per_domain", "n_to_contact", "moe")}
         return _json({**head, **d})
@@ -121,15 +127,39 @@ def cmd_size(args: argparse.Namespace) -> str:
         if args.domains != 1:
             raise UsageError("--domains applies to --moe only")
         moe = margin_of_error(args.n, N=args.N, **common)
-        return _json({"n": args.n, "moe": moe, "type": args.type, "p": (0.5 if args.p is None and args.type == "proportion" else args.p),
-                      "sd": args.sd, "level": args.level, "deff": args.deff, "N": args.N})
+        return _json(
+            {
+                "n": args.n,
+                "moe": moe,
+                "type": args.type,
+                "p": (0.5 if args.p is None and args.type == "proportion" else args.p),
+                "sd": args.sd,
+                "level": args.level,
+                "deff": args.deff,
+                "N": args.N,
+            }
+        )
     if args.type == "proportion":
         p1 = 0.5 if args.p is None else args.p
-        res2 = two_group_size(type="proportion", p1=p1, p2=p1 + args.detect, power=args.power,
-                              confidence_level=args.level, deff=args.deff, response_rate=args.response_rate)
+        res2 = two_group_size(
+            type="proportion",
+            p1=p1,
+            p2=p1 + args.detect,
+            power=args.power,
+            confidence_level=args.level,
+            deff=args.deff,
+            response_rate=args.response_rate,
+        )
     else:
-        res2 = two_group_size(type="mean", difference=args.detect, sd=args.sd, power=args.power,
-                              confidence_level=args.level, deff=args.deff, response_rate=args.response_rate)
+        res2 = two_group_size(
+            type="mean",
+            difference=args.detect,
+            sd=args.sd,
+            power=args.power,
+            confidence_level=args.level,
+            deff=args.deff,
+            response_rate=args.response_rate,
+        )
     d = res2.to_dict()
     return _json({"n": 2 * d["n_per_group"], **d, "n_to_contact": 2 * d["n_to_contact_per_group"]})
 
@@ -153,10 +183,21 @@ def cmd_allocate(args: argparse.Namespace) -> str:
         for h, label in enumerate(uniq):
             v = values[codes == h]
             if not np.all(v == v[0]):
-                raise FrameError(f"cost column {args.cost!r} must be constant within stratum {label!r}")
+                raise FrameError(
+                    f"cost column {args.cost!r} must be constant within stratum {label!r}"
+                )
             cost.append(float(v[0]))
-    res = allocate(N_h, args.n, args.method, strata=list(uniq), sd=sd, cost=cost,
-                   power_exponent=args.power_exponent, minimum=args.min, maximum=args.max)
+    res = allocate(
+        N_h,
+        args.n,
+        args.method,
+        strata=list(uniq),
+        sd=sd,
+        cost=cost,
+        power_exponent=args.power_exponent,
+        minimum=args.min,
+        maximum=args.max,
+    )
     return _json(res.to_records())
 
 
@@ -171,8 +212,10 @@ def cmd_inclusion(args: argparse.Namespace) -> str:
         return _csv_text(["id", "pik"], ([i, _fmt(p)] for i, p in zip(ids, pik, strict=True)))
     strata = labels(frame, args.strata)
     pik = stratified_inclusion_probabilities(x, strata, n_by)
-    return _csv_text(["id", "stratum", "pik"],
-                     ([i, s, _fmt(p)] for i, s, p in zip(ids, strata, pik, strict=True)))
+    return _csv_text(
+        ["id", "stratum", "pik"],
+        ([i, s, _fmt(p)] for i, s, p in zip(ids, strata, pik, strict=True)),
+    )
 
 
 def _sizes_arg(args: argparse.Namespace) -> Any:
@@ -197,8 +240,10 @@ def cmd_joint(args: argparse.Namespace) -> str:
     pik = inclusion_probabilities(x, args.n)
     m = joint_inclusion_probabilities(pik, args.method)
     k, l_ = np.triu_indices(len(ids))
-    return _csv_text(["id_k", "id_l", "pikl"],
-                     ([ids[a], ids[b], _fmt(m[a, b])] for a, b in zip(k, l_, strict=True)))
+    return _csv_text(
+        ["id_k", "id_l", "pikl"],
+        ([ids[a], ids[b], _fmt(m[a, b])] for a, b in zip(k, l_, strict=True)),
+    )
 
 
 def _stages(path: str) -> list[dict[str, Any]]:
@@ -226,7 +271,9 @@ def cmd_draw(args: argparse.Namespace) -> str:
         stages = [Stage.from_dict(s) for s in _stages(args.stages)]
         first = stages[0]
         if args.method is not None and args.method != first.method:
-            raise UsageError(f"--method {args.method} differs from the first stage's method {first.method}")
+            raise UsageError(
+                f"--method {args.method} differs from the first stage's method {first.method}"
+            )
         if args.size is not None and first.size is not None and args.size != first.size:
             raise UsageError("--size differs from the first stage's size column")
         if args.sort:
@@ -247,9 +294,18 @@ def cmd_draw(args: argparse.Namespace) -> str:
         plan = DrawPlan(id=args.id, stages=tuple(stages), reserve=args.reserve)
     else:
         if args.method is None or n_by is None:
-            raise UsageError("--method and --n (or --strata with --n-file) are required without --stages")
-        plan = DrawPlan.single(args.id, args.method, n_by, strata=args.strata, size=args.size,
-                               sort=args.sort or (), reserve=args.reserve)
+            raise UsageError(
+                "--method and --n (or --strata with --n-file) are required without --stages"
+            )
+        plan = DrawPlan.single(
+            args.id,
+            args.method,
+            n_by,
+            strata=args.strata,
+            size=args.size,
+            sort=args.sort or (),
+            reserve=args.reserve,
+        )
     plan.check()
     frame = _frame(args)
     result = draw(frame, plan, seed=args.seed)
@@ -302,83 +358,149 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("size", help="how many interviews are needed (or the margin of error of n)",
-                       description="Compute how many completed interviews give a wanted margin of "
-                       "error for a proportion or a mean (Cochran's formula with design effect, "
-                       "finite-population correction and response rate). With --n instead of --moe, "
-                       "print the margin of error that n interviews give. With --detect, print the "
-                       "interviews per group needed to detect that difference between two groups.")
-    p.add_argument("--type", required=True, choices=["proportion", "mean"], help="estimate a proportion or a mean")
-    p.add_argument("--moe", type=float, help="wanted margin of error (0.05 = 5 points for a proportion)")
-    p.add_argument("--n", type=_positive_int, help="print the margin of error for this many interviews instead")
-    p.add_argument("--detect", type=float, help="difference between two groups to detect (power calculation)")
+    p = sub.add_parser(
+        "size",
+        help="how many interviews are needed (or the margin of error of n)",
+        description="Compute how many completed interviews give a wanted margin of "
+        "error for a proportion or a mean (Cochran's formula with design effect, "
+        "finite-population correction and response rate). With --n instead of --moe, "
+        "print the margin of error that n interviews give. With --detect, print the "
+        "interviews per group needed to detect that difference between two groups.",
+    )
+    p.add_argument(
+        "--type",
+        required=True,
+        choices=["proportion", "mean"],
+        help="estimate a proportion or a mean",
+    )
+    p.add_argument(
+        "--moe", type=float, help="wanted margin of error (0.05 = 5 points for a proportion)"
+    )
+    p.add_argument(
+        "--n", type=_positive_int, help="print the margin of error for this many interviews instead"
+    )
+    p.add_argument(
+        "--detect", type=float, help="difference between two groups to detect (power calculation)"
+    )
     p.add_argument("--power", type=float, default=0.8, help="power for --detect (default 0.8)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--p", type=float, help="expected proportion (default 0.5, the safest guess)")
     g.add_argument("--sd", type=float, help="expected standard deviation (needed for a mean)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--deff", type=float, default=1.0, help="design effect of clustering and weighting (default 1)")
-    p.add_argument("--response-rate", type=float, default=1.0, help="expected share of contacts who answer (default 1)")
+    p.add_argument(
+        "--deff",
+        type=float,
+        default=1.0,
+        help="design effect of clustering and weighting (default 1)",
+    )
+    p.add_argument(
+        "--response-rate",
+        type=float,
+        default=1.0,
+        help="expected share of contacts who answer (default 1)",
+    )
     p.add_argument("--N", type=float, help="population size, for the finite-population correction")
-    p.add_argument("--domains", type=_positive_int, default=1,
-                   help="number of domains (e.g. agencies) that each need this precision; "
-                   "--N is then split evenly between them")
+    p.add_argument(
+        "--domains",
+        type=_positive_int,
+        default=1,
+        help="number of domains (e.g. agencies) that each need this precision; "
+        "--N is then split evenly between them",
+    )
     p.set_defaults(func=cmd_size)
 
-    p = sub.add_parser("allocate", help="split a total sample size across strata",
-                       description="Split N interviews across the strata of a frame; the sizes are "
-                       "whole numbers that add up exactly to N. Strata are listed in order of first "
-                       "appearance. A stratum that would get all its units is taken whole.")
+    p = sub.add_parser(
+        "allocate",
+        help="split a total sample size across strata",
+        description="Split N interviews across the strata of a frame; the sizes are "
+        "whole numbers that add up exactly to N. Strata are listed in order of first "
+        "appearance. A stratum that would get all its units is taken whole.",
+    )
     p.add_argument("--frame", required=True, help="frame file (.csv UTF-8 or .xlsx)")
     p.add_argument("--sheet", help="worksheet of an .xlsx frame (default: the first)")
     p.add_argument("--strata", required=True, help="column holding the stratum of each unit")
     p.add_argument("--n", type=_positive_int, required=True, help="total sample size")
-    p.add_argument("--method", required=True, choices=ALLOCATION_METHODS,
-                   help="proportional to N_h; equal; neyman (N_h S_h); optimal (N_h S_h / sqrt(cost)); "
-                   "power (N_h^q, Bankier)")
-    p.add_argument("--sd", help="column with the standard deviation of the stratum (a value constant "
-                   "within the stratum, otherwise the standard deviation of the column in the stratum)")
+    p.add_argument(
+        "--method",
+        required=True,
+        choices=ALLOCATION_METHODS,
+        help="proportional to N_h; equal; neyman (N_h S_h); optimal (N_h S_h / sqrt(cost)); "
+        "power (N_h^q, Bankier)",
+    )
+    p.add_argument(
+        "--sd",
+        help="column with the standard deviation of the stratum (a value constant "
+        "within the stratum, otherwise the standard deviation of the column in the stratum)",
+    )
     p.add_argument("--cost", help="column with the cost per interview (constant within a stratum)")
-    p.add_argument("--power-exponent", type=float, default=0.5, help="exponent q of the power allocation (default 0.5)")
+    p.add_argument(
+        "--power-exponent",
+        type=float,
+        default=0.5,
+        help="exponent q of the power allocation (default 0.5)",
+    )
     p.add_argument("--min", type=_positive_int, default=0, help="at least this many per stratum")
     p.add_argument("--max", type=_positive_int, default=None, help="at most this many per stratum")
     p.set_defaults(func=cmd_allocate)
 
     for name, func, helptext, desc in (
-        ("inclusion", cmd_inclusion, "inclusion probabilities proportional to size",
-         "Print each unit's probability of selection proportional to its size (CSV id,pik in frame "
-         "order; id,stratum,pik with --strata). Units so big that their probability would exceed 1 "
-         "are taken for certain (pik = 1) and the rest is spread again, as R's "
-         "sampling::inclusionprobabilities does. With --strata, --n is the size of every stratum; "
-         "--n-file (CSV with columns stratum,n) gives each stratum its own size."),
-        ("joint", cmd_joint, "joint inclusion probabilities (for exact variances)",
-         "Print the probability pikl that units k and l are both selected, for exact "
-         "Horvitz-Thompson or Sen-Yates-Grundy variances: CSV id_k,id_l,pikl, one row per pair "
-         "k <= l in frame order (the row k = l holds pik). Brewer's method has no closed form and "
-         "is refused; use sampford or maxentropy for the same first-order probabilities."),
+        (
+            "inclusion",
+            cmd_inclusion,
+            "inclusion probabilities proportional to size",
+            "Print each unit's probability of selection proportional to its size (CSV "
+            "id,pik in frame order; id,stratum,pik with --strata). Units so big that their "
+            "probability would exceed 1 are taken for certain (pik = 1) and the rest is spread "
+            "again, as R's sampling::inclusionprobabilities does. With --strata, --n is the "
+            "size of every stratum; --n-file (CSV with columns stratum,n) gives each stratum "
+            "its own size.",
+        ),
+        (
+            "joint",
+            cmd_joint,
+            "joint inclusion probabilities (for exact variances)",
+            "Print the probability pikl that units k and l are both selected, for exact "
+            "Horvitz-Thompson or Sen-Yates-Grundy variances: CSV id_k,id_l,pikl, one row per "
+            "pair k <= l in frame order (the row k = l holds pik). Brewer's method has no "
+            "closed form and is refused; use sampford or maxentropy for the same first-order "
+            "probabilities.",
+        ),
     ):
         p = sub.add_parser(name, help=helptext, description=desc)
         p.add_argument("--frame", required=True, help="frame file (.csv UTF-8 or .xlsx)")
         p.add_argument("--sheet", help="worksheet of an .xlsx frame (default: the first)")
         p.add_argument("--id", required=True, help="column with the unique id of each unit")
-        p.add_argument("--size", required=True, help="column with the size measure (positive numbers)")
+        p.add_argument(
+            "--size", required=True, help="column with the size measure (positive numbers)"
+        )
         if name == "inclusion":
-            p.add_argument("--n", type=_positive_int, help="sample size (per stratum with --strata)")
+            p.add_argument(
+                "--n", type=_positive_int, help="sample size (per stratum with --strata)"
+            )
             p.add_argument("--strata", help="column holding the stratum of each unit")
-            p.add_argument("--n-file", help="CSV with columns stratum,n: the sample size of each stratum")
+            p.add_argument(
+                "--n-file", help="CSV with columns stratum,n: the sample size of each stratum"
+            )
         else:
             p.add_argument("--n", type=_positive_int, required=True, help="sample size")
-            p.add_argument("--method", required=True, choices=["systematic", "sampford", "maxentropy", "brewer"],
-                           help="the selection design (systematic uses the frame order)")
+            p.add_argument(
+                "--method",
+                required=True,
+                choices=["systematic", "sampford", "maxentropy", "brewer"],
+                help="the selection design (systematic uses the frame order)",
+            )
         p.set_defaults(func=func)
 
-    p = sub.add_parser("draw", help="draw a sample and write it with its draw record",
-                       description="Draw a sample from the frame and write it (--out: the frame's "
-                       "columns plus pik, weight and reserve_rank; sample rows in frame order, then "
-                       "reserves by rank) and its draw record (--record, also printed). The record "
-                       "holds the method, every parameter, the seed, the numpy and library versions "
-                       "and a SHA-256 digest of the frame, so `verify` can prove the draw. The same "
-                       "seed and frame give a byte-identical sample file.")
+    p = sub.add_parser(
+        "draw",
+        help="draw a sample and write it with its draw record",
+        description="Draw a sample from the frame and write it (--out: the frame's "
+        "columns plus pik, weight and reserve_rank; sample rows in frame order, then "
+        "reserves by rank) and its draw record (--record, also printed). The record "
+        "holds the method, every parameter, the seed, the numpy and library versions "
+        "and a SHA-256 digest of the frame, so `verify` can prove the draw. The same "
+        "seed and frame give a byte-identical sample file.",
+    )
     p.add_argument("--frame", required=True, help="frame file (.csv UTF-8 or .xlsx)")
     p.add_argument("--sheet", help="worksheet of an .xlsx frame (default: the first)")
     p.add_argument("--id", required=True, help="column with the unique id of each row")
@@ -386,20 +508,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_positive_int, help="sample size (per stratum with --strata)")
     p.add_argument("--strata", help="column holding the stratum of each unit")
     p.add_argument("--n-file", help="CSV with columns stratum,n: the sample size of each stratum")
-    p.add_argument("--size", help="column with the size measure (for pps-* and size-proportional poisson)")
-    p.add_argument("--sort", nargs="+", metavar="COL", help="systematic methods: list order within strata")
-    p.add_argument("--seed", type=_positive_int, help="seed of the random generator (default: a fresh one, recorded)")
-    p.add_argument("--reserve", type=_positive_int, default=0,
-                   help="reserves per stratum (per parent unit at the last stage) for replacing non-respondents")
-    p.add_argument("--stages", help="JSON file with a list of stages {unit, method, n or n_per_parent, size}")
+    p.add_argument(
+        "--size", help="column with the size measure (for pps-* and size-proportional poisson)"
+    )
+    p.add_argument(
+        "--sort", nargs="+", metavar="COL", help="systematic methods: list order within strata"
+    )
+    p.add_argument(
+        "--seed",
+        type=_positive_int,
+        help="seed of the random generator (default: a fresh one, recorded)",
+    )
+    p.add_argument(
+        "--reserve",
+        type=_positive_int,
+        default=0,
+        help="reserves per stratum (per parent at the last stage) to replace non-respondents",
+    )
+    p.add_argument(
+        "--stages", help="JSON file with a list of stages {unit, method, n or n_per_parent, size}"
+    )
     p.add_argument("--out", required=True, help="where to write the sample CSV")
     p.add_argument("--record", required=True, help="where to write the draw record JSON")
     p.set_defaults(func=cmd_draw)
 
-    p = sub.add_parser("verify", help="check that a frame and a draw record reproduce the sample",
-                       description="Re-run a recorded draw on a frame. Exit 0 and say so when the frame "
-                       "digest, the parameters, the library and numpy versions and the sample all match; "
-                       "otherwise exit 1 naming what differs.")
+    p = sub.add_parser(
+        "verify",
+        help="check that a frame and a draw record reproduce the sample",
+        description="Re-run a recorded draw on a frame. Exit 0 and say so when the frame "
+        "digest, the parameters, the library and numpy versions and the sample all match; "
+        "otherwise exit 1 naming what differs.",
+    )
     p.add_argument("--record", required=True, help="the draw record JSON written by `draw`")
     p.add_argument("--frame", required=True, help="frame file (.csv UTF-8 or .xlsx)")
     p.add_argument("--sheet", help="worksheet of an .xlsx frame (default: the first)")

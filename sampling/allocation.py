@@ -140,7 +140,9 @@ def allocate(
     Statistician* 42, 174-177.
     """
     if method not in ALLOCATION_METHODS:
-        raise DesignError(f"unknown allocation method {method!r}; choose one of {', '.join(ALLOCATION_METHODS)}")
+        raise DesignError(
+            f"unknown allocation method {method!r}; choose one of {', '.join(ALLOCATION_METHODS)}"
+        )
     N = np.asarray(N_h, dtype=np.float64)
     H = N.size
     if H == 0:
@@ -157,9 +159,13 @@ def allocate(
     if n > total:
         raise DesignError(f"n = {n} is larger than the frame ({total} units)")
     if int(minimum) != minimum or minimum < 0:
-        raise DesignError(f"minimum per stratum must be a non-negative whole number, got {minimum!r}")
+        raise DesignError(
+            f"minimum per stratum must be a non-negative whole number, got {minimum!r}"
+        )
     if maximum is not None and (int(maximum) != maximum or maximum < 0):
-        raise DesignError(f"maximum per stratum must be a non-negative whole number, got {maximum!r}")
+        raise DesignError(
+            f"maximum per stratum must be a non-negative whole number, got {maximum!r}"
+        )
     if maximum is not None and maximum < minimum:
         raise DesignError(f"maximum per stratum ({maximum}) is below the minimum ({minimum})")
 
@@ -170,10 +176,14 @@ def allocate(
         raise DesignError(f"{method} allocation needs the standard deviation of each stratum (sd)")
     if method == "optimal":
         if cost is None:
-            raise DesignError("optimal allocation needs the cost per interview of each stratum (cost)")
+            raise DesignError(
+                "optimal allocation needs the cost per interview of each stratum (cost)"
+            )
         C = _vector(cost, "cost", H)
         if np.any(C <= 0):
-            raise DesignError(f"stratum {labels[int(np.flatnonzero(C <= 0)[0])]!r} has a non-positive cost")
+            raise DesignError(
+                f"stratum {labels[int(np.flatnonzero(C <= 0)[0])]!r} has a non-positive cost"
+            )
     if method == "power" and not 0 <= power_exponent <= 1:
         raise DesignError(f"power exponent must lie in [0, 1], got {power_exponent!r}")
 
@@ -193,7 +203,9 @@ def allocate(
     if lo.sum() > n:
         raise DesignError(f"the minimum per stratum needs {int(lo.sum())} units, more than n = {n}")
     if hi.sum() < n:
-        raise DesignError(f"the maximum per stratum allows only {int(hi.sum())} units, less than n = {n}")
+        raise DesignError(
+            f"the maximum per stratum allows only {int(hi.sum())} units, less than n = {n}"
+        )
     exact = _continuous(share, lo, hi, float(n))
     counts = np.floor(exact + 1e-9).astype(np.int64)
     counts = np.clip(counts, lo.astype(np.int64), hi.astype(np.int64))
@@ -208,7 +220,7 @@ def allocate(
         room = counts > lo
         remainder = np.where(room, exact - counts, np.inf)
         order = np.lexsort((np.arange(H), remainder))
-        for h in order[: -left]:
+        for h in order[:-left]:
             counts[h] -= 1
     if int(counts.sum()) != n:  # pragma: no cover - guarded by the bound checks above
         raise DesignError("allocation could not be rounded to the total")

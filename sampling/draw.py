@@ -40,6 +40,7 @@ from . import __version__
 from .errors import DesignError, FrameError, RecordError, SamplingError
 from .frame import check_ids, frame_digest, labels, positive_sizes, require_columns
 from .inclusion import inclusion_probabilities
+from .plan import METHODS, DrawPlan, Stage, _as_int
 from .selection import (
     random_order,
     select_brewer,
@@ -61,8 +62,6 @@ __all__ = [
     "canonical_json",
 ]
 
-METHODS = ("srs", "systematic", "poisson", "pps-systematic", "pps-brewer", "pps-sampford")
-PPS_METHODS = ("pps-systematic", "pps-brewer", "pps-sampford")
 RECORD_FORMAT = "surveyapp-sampling-draw/1"
 
 ALGORITHMS = {
@@ -101,183 +100,9 @@ RESERVE_RULE = (
 
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes (sorted keys, no spaces, UTF-8) used for parameter digests."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
-
-
-def _as_int(value: Any, what: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise DesignError(f"{what} must be a whole number, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise DesignError(f"{what} must be at least {minimum}, got {value}")
-    return value
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One stage of a draw.
-
-    Attributes
-    ----------
-    unit : str
-        Column naming the units selected at this stage (the id column at the last stage of
-        an element sample; a cluster column such as a ward otherwise).
-    method : str
-        One of :data:`METHODS`.
-    n : int or mapping, optional
-        First stage only: the sample size (per stratum when ``strata`` is set), or a
-        mapping ``{stratum: n_h}``.
-    n_per_parent : int, optional
-        Later stages only: units to select within each unit selected at the stage before
-        (all of them when the parent has fewer: take-all).
-    size : str, optional
-        Size-measure column for πps methods and PPS Poisson; it must be constant within
-        each unit of the stage.
-    strata : str, optional
-        First stage only: stratification column.
-    sort : tuple of str
-        Systematic methods: columns giving the list order within each group (implicit
-        stratification); values compare as they are in the frame (text as text).
-    """
-
-    unit: str
-    method: str
-    n: int | Mapping[str, int] | None = None
-    n_per_parent: int | None = None
-    size: str | None = None
-    strata: str | None = None
-    sort: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the STAGES.json format)."""
-        out: dict[str, Any] = {"unit": self.unit, "method": self.method}
-        if self.n is not None:
-            out["n"] = dict(self.n) if isinstance(self.n, Mapping) else self.n
-        if self.n_per_parent is not None:
-            out["n_per_parent"] = self.n_per_parent
-        if self.size is not None:
-            out["size"] = self.size
-        if self.strata is not None:
-            out["strata"] = self.strata
-        if self.sort:
-            out["sort"] = list(self.sort)
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Stage:
-        """Build a stage from its dict form, refusing unknown keys."""
-        if not isinstance(d, Mapping):
-            raise DesignError(f"a stage must be an object with unit, method, n..., got {d!r}")
-        known = {"unit", "method", "n", "n_per_parent", "size", "strata", "sort"}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise DesignError(f"unknown key {unknown[0]!r} in a stage (allowed: {', '.join(sorted(known))})")
-        if "unit" not in d or "method" not in d:
-            raise DesignError("every stage needs 'unit' and 'method'")
-        sort = d.get("sort") or ()
-        if isinstance(sort, str):
-            sort = (sort,)
-        n = d.get("n")
-        if isinstance(n, Mapping):
-            n = {str(k): v for k, v in n.items()}
-        return cls(
-            unit=str(d["unit"]),
-            method=str(d["method"]),
-            n=n,
-            n_per_parent=d.get("n_per_parent"),
-            size=d.get("size"),
-            strata=d.get("strata"),
-            sort=tuple(str(s) for s in sort),
-        )
-
-
-@dataclass(frozen=True)
-class DrawPlan:
-    """What to draw: the id column, the stages, and the reserves per last-stage group."""
-
-    id: str
-    stages: tuple[Stage, ...]
-    reserve: int = 0
-
-    @classmethod
-    def single(
-        cls,
-        id: str,
-        method: str,
-        n: int | Mapping[str, int],
-        *,
-        strata: str | None = None,
-        size: str | None = None,
-        sort: Iterable[str] = (),
-        reserve: int = 0,
-    ) -> DrawPlan:
-        """A one-stage plan selecting rows (units = the id column)."""
-        return cls(
-            id=id,
-            stages=(Stage(unit=id, method=method, n=n, size=size, strata=strata, sort=tuple(sort)),),
-            reserve=reserve,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form stored as the record's ``parameters``."""
-        return {"id": self.id, "reserve": self.reserve, "stages": [s.to_dict() for s in self.stages]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DrawPlan:
-        """Inverse of :meth:`to_dict`."""
-        if not isinstance(d, Mapping) or "id" not in d or "stages" not in d:
-            raise DesignError("a plan needs 'id' and 'stages'")
-        stages = d["stages"]
-        if not isinstance(stages, list) or not stages:
-            raise DesignError("'stages' must be a non-empty list")
-        return cls(
-            id=str(d["id"]),
-            stages=tuple(Stage.from_dict(s) for s in stages),
-            reserve=d.get("reserve", 0),
-        )
-
-    def check(self) -> None:
-        """Validate the plan's shape (not the frame). Raises :class:`DesignError`."""
-        if not self.stages:
-            raise DesignError("a plan needs at least one stage")
-        reserve = _as_int(self.reserve, "reserve")
-        units = [s.unit for s in self.stages]
-        if len(set(units)) != len(units):
-            raise DesignError("two stages select the same unit column")
-        for i, st in enumerate(self.stages, start=1):
-            where = f"stage {i}" if len(self.stages) > 1 else "the draw"
-            if st.method not in METHODS:
-                raise DesignError(f"unknown method {st.method!r} in {where}; choose one of {', '.join(METHODS)}")
-            if st.method in PPS_METHODS and st.size is None:
-                raise DesignError(f"method {st.method} in {where} needs a size column")
-            if st.method in ("srs", "systematic") and st.size is not None:
-                raise DesignError(f"method {st.method} in {where} selects with equal probabilities and takes no size column")
-            if st.sort and st.method not in ("systematic", "pps-systematic"):
-                raise DesignError(f"a sort order applies to systematic methods only, not {st.method}")
-            if i == 1:
-                if st.n_per_parent is not None:
-                    raise DesignError("the first stage takes n, not n_per_parent")
-                if st.n is None:
-                    raise DesignError(f"{where} needs a sample size n")
-                if isinstance(st.n, Mapping):
-                    if st.strata is None:
-                        raise DesignError("sample sizes per stratum need a strata column")
-                    for k, v in st.n.items():
-                        _as_int(v, f"n of stratum {k!r}")
-                else:
-                    _as_int(st.n, "n")
-            else:
-                if st.n is not None or st.strata is not None:
-                    raise DesignError(f"stage {i} takes n_per_parent (not n or strata)")
-                if st.n_per_parent is None:
-                    raise DesignError(f"stage {i} needs n_per_parent")
-                _as_int(st.n_per_parent, f"n_per_parent of stage {i}")
-        if reserve and self.stages[-1].method == "poisson":
-            raise DesignError("reserves need a fixed-size method; poisson sampling has a random size")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -352,11 +177,16 @@ class DrawResult:
             j = sum(1 for i in res_idx if i in opened_set)
             ranks_open = sorted(int(ranks[i]) for i in res_idx if i in opened_set)
             if ranks_open != list(range(1, j + 1)):
-                raise DesignError(f"reserves of group {g!r} must be opened in rank order (opened ranks {ranks_open})")
+                raise DesignError(
+                    f"reserves of group {g!r} must be opened in rank order "
+                    f"(opened ranks {ranks_open})"
+                )
             n_free = int(np.count_nonzero(in_g & ~is_res & ~certain))
             if j:
                 factor = n_free / (n_free + j)
-                idx = np.flatnonzero(in_g & ~certain & (~is_res | np.isin(np.arange(len(ids)), list(opened_set))))
+                idx = np.flatnonzero(
+                    in_g & ~certain & (~is_res | np.isin(np.arange(len(ids)), list(opened_set)))
+                )
                 weight[idx] *= factor
         keep |= np.isin(np.arange(len(ids)), list(opened_set))
         return pd.Series(weight[keep], index=pd.Index(ids[keep], name=id_col), name="weight")
@@ -399,7 +229,7 @@ def _draw_group(
     order: np.ndarray | None,
     where: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Select in one group; return (pik of the group's units, sample positions, reserves by rank)."""
+    """Select in one group: (pik of the group's units, sample positions, reserves by rank)."""
     size = x.size if x is not None else order.size  # type: ignore[union-attr]
     empty = np.empty(0, dtype=np.int64)
     if method == "srs":
@@ -477,7 +307,9 @@ def _sizes_by_group(st: Stage, group_labels: list[Any]) -> list[int]:
         present = {str(g) for g in group_labels}
         for k in keyed:
             if k not in present:
-                raise FrameError(f"stratum {k!r} has a sample size but no unit in the frame (empty stratum)")
+                raise FrameError(
+                    f"stratum {k!r} has a sample size but no unit in the frame (empty stratum)"
+                )
         for g in group_labels:
             if str(g) not in keyed:
                 raise DesignError(f"stratum {g!r} has no sample size")
@@ -517,6 +349,18 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
     unit's ``pik`` is their product and ``weight = 1 / pik`` (Särndal et al. 1992,
     section 4.3). Nothing is returned unless the whole draw succeeds.
     """
+    ids, sizes = _check_inputs(frame, plan)
+    digest = frame_digest(frame)
+    seed = _seed(seed)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    state = _State.start(len(frame), len(plan.stages))
+    for s in range(len(plan.stages)):
+        _run_stage(frame, plan, s, ids, sizes, rng, state)
+    return _result(frame, plan, seed, digest, state)
+
+
+def _check_inputs(frame: pd.DataFrame, plan: DrawPlan) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Validate the plan and the frame columns it uses; return ids and size columns."""
     if not isinstance(plan, DrawPlan):
         raise DesignError("plan must be a DrawPlan")
     plan.check()
@@ -528,176 +372,238 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
         for c in st.sort:
             roles[f"sort of stage {i}"] = c
     require_columns(frame, roles)
+    if len(frame) == 0:
+        raise FrameError("the frame has no rows")
     ids = check_ids(frame, plan.id)
     sizes = {st.size: positive_sizes(frame, st.size, ids) for st in plan.stages if st.size}
-    digest = frame_digest(frame)
-    seed = _seed(seed)
-    rng = np.random.Generator(np.random.PCG64(seed))
-    reserve = _as_int(plan.reserve, "reserve")
+    return ids, sizes
 
-    N = len(frame)
-    if N == 0:
-        raise FrameError("the frame has no rows")
-    rows = np.arange(N, dtype=np.int64)
-    parent_of_row: np.ndarray | None = None
-    parent_labels: list[Any] = []
-    stage_pik = np.ones((len(plan.stages), N))
-    reserve_rows = np.empty(0, dtype=np.int64)
-    reserve_ranks = np.empty(0, dtype=np.int64)
-    row_group_label = np.empty(N, dtype=object)
-    row_certain = np.zeros(N, dtype=bool)
-    summaries = []
-    for s, st in enumerate(plan.stages):
-        last = s == len(plan.stages) - 1
-        m = reserve if last else 0
-        where_stage = f" at stage {s + 1}" if len(plan.stages) > 1 else ""
-        if st.unit == plan.id:
-            unit_of_row = np.arange(rows.size, dtype=np.int64)
-            unit_values = ids[rows]
-        else:
-            vals = labels(frame, st.unit, role="unit").take(rows)
-            unit_of_row, uniq = pd.factorize(pd.Series(vals, dtype=object), sort=False)
-            unit_of_row = unit_of_row.astype(np.int64)
-            unit_values = np.asarray(uniq, dtype=object)
-        U = int(unit_of_row.max()) + 1 if rows.size else 0
-        first = _first_rows(unit_of_row, U)
-        # groups of units
+
+@dataclass
+class _State:
+    """What the stages build up, indexed by frame row (internal, mutable)."""
+
+    rows: np.ndarray  # frame rows still eligible (selected at every stage so far)
+    stage_pik: np.ndarray  # stage x row conditional inclusion probabilities
+    group_label: np.ndarray  # last-stage group of each row
+    certain: np.ndarray  # row's last-stage unit had pik = 1
+    parent_of_row: np.ndarray | None = None  # code of the selected parent unit of each eligible row
+    parent_labels: list[Any] = field(default_factory=list)
+    reserve_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    reserve_ranks: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, N: int, stages: int) -> _State:
+        return cls(
+            rows=np.arange(N, dtype=np.int64),
+            stage_pik=np.ones((stages, N)),
+            group_label=np.empty(N, dtype=object),
+            certain=np.zeros(N, dtype=bool),
+        )
+
+
+def _stage_units(
+    frame: pd.DataFrame, plan: DrawPlan, st: Stage, ids: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit code of each eligible row (order of first appearance) and the unit labels."""
+    if st.unit == plan.id:
+        return np.arange(rows.size, dtype=np.int64), ids[rows]
+    vals = labels(frame, st.unit, role="unit").take(rows)
+    codes, uniq = pd.factorize(pd.Series(vals, dtype=object), sort=False)
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def _stage_groups(
+    frame: pd.DataFrame,
+    plan: DrawPlan,
+    s: int,
+    state: _State,
+    unit_of_row: np.ndarray,
+    first: np.ndarray,
+    unit_values: np.ndarray,
+) -> tuple[np.ndarray, list[Any], list[int]]:
+    """Group of each unit (strata, or the parent unit), the group labels and sample sizes."""
+    st = plan.stages[s]
+    rows = state.rows
+
+    def crossing(bad: np.ndarray, what: str) -> FrameError:
+        i = int(np.flatnonzero(bad)[0])
+        return FrameError(
+            f"unit {unit_values[unit_of_row[i]]!r} of column {st.unit!r} lies in more "
+            f"than one {what} (row {rows[i] + 1})"
+        )
+
+    if s > 0:
+        assert state.parent_of_row is not None
+        group_of_unit = state.parent_of_row[first]
+        bad = group_of_unit[unit_of_row] != state.parent_of_row
+        if bad.any():
+            raise crossing(bad, f"unit of column {plan.stages[s - 1].unit!r}")
+        n = _as_int(st.n_per_parent, "n_per_parent")
+        return group_of_unit, state.parent_labels, [n] * len(state.parent_labels)
+    if st.strata is None:
+        return np.zeros(first.size, dtype=np.int64), ["(all)"], _sizes_by_group(st, ["(all)"])
+    strata_rows = labels(frame, st.strata, role="strata").take(rows)
+    row_codes, g_labels = pd.factorize(pd.Series(strata_rows, dtype=object), sort=False)
+    group_of_unit = row_codes[first].astype(np.int64)
+    bad = group_of_unit[unit_of_row] != row_codes
+    if bad.any():
+        raise crossing(bad, "stratum")
+    group_labels = list(g_labels)
+    return group_of_unit, group_labels, _sizes_by_group(st, group_labels)
+
+
+def _unit_sizes(
+    st: Stage,
+    sizes: dict[str, np.ndarray],
+    rows: np.ndarray,
+    unit_of_row: np.ndarray,
+    first: np.ndarray,
+    unit_values: np.ndarray,
+) -> np.ndarray | None:
+    """The size measure of each unit, checked to be constant within the unit."""
+    if st.size is None:
+        return None
+    x_rows = sizes[st.size][rows]
+    x_unit = x_rows[first]
+    bad = x_unit[unit_of_row] != x_rows
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FrameError(
+            f"size column {st.size!r} differs within unit {unit_values[unit_of_row[i]]!r} "
+            f"of column {st.unit!r} (row {rows[i] + 1})"
+        )
+    return x_unit
+
+
+def _sort_ranks(
+    frame: pd.DataFrame, st: Stage, rows: np.ndarray, first: np.ndarray
+) -> np.ndarray | None:
+    """Rank of each unit in the systematic list order (``sort`` columns, stable)."""
+    if not st.sort:
+        return None
+    keys = frame.loc[:, list(st.sort)].take(rows[first]).reset_index(drop=True)
+    for c in st.sort:
+        if keys[c].isna().any():
+            raise FrameError(f"sort column {c!r} has an empty value")
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[keys.sort_values(list(st.sort), kind="stable").index.to_numpy()] = np.arange(first.size)
+    return rank
+
+
+def _run_stage(
+    frame: pd.DataFrame,
+    plan: DrawPlan,
+    s: int,
+    ids: np.ndarray,
+    sizes: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    state: _State,
+) -> None:
+    """Select the units of stage ``s`` within each group and update ``state``."""
+    st = plan.stages[s]
+    last = s == len(plan.stages) - 1
+    m = _as_int(plan.reserve, "reserve") if last else 0
+    at_stage = f" at stage {s + 1}" if len(plan.stages) > 1 else ""
+    rows = state.rows
+    unit_of_row, unit_values = _stage_units(frame, plan, st, ids, rows)
+    U = int(unit_of_row.max()) + 1 if rows.size else 0
+    first = _first_rows(unit_of_row, U)
+    group_of_unit, group_labels, n_groups = _stage_groups(
+        frame, plan, s, state, unit_of_row, first, unit_values
+    )
+    x_unit = _unit_sizes(st, sizes, rows, unit_of_row, first, unit_values)
+    sort_rank = _sort_ranks(frame, st, rows, first)
+
+    G = len(group_labels)
+    by_group = np.argsort(group_of_unit, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(group_of_unit, minlength=G))))
+    pik_unit = np.zeros(U)
+    main_mask = np.zeros(U, dtype=bool)
+    res_units: list[np.ndarray] = []
+    res_rank: list[np.ndarray] = []
+    for g in range(G):
+        idx = by_group[bounds[g] : bounds[g + 1]]
+        label = group_labels[g]
         if s == 0:
-            if st.strata is not None:
-                strata_rows = labels(frame, st.strata, role="strata").take(rows)
-                row_codes, g_labels = pd.factorize(pd.Series(strata_rows, dtype=object), sort=False)
-                group_of_unit = row_codes[first].astype(np.int64)
-                bad = group_of_unit[unit_of_row] != row_codes
-                if bad.any():
-                    i = int(np.flatnonzero(bad)[0])
-                    raise FrameError(
-                        f"unit {unit_values[unit_of_row[i]]!r} of column {st.unit!r} lies in "
-                        f"more than one stratum (row {rows[i] + 1})"
-                    )
-                group_labels = list(g_labels)
-            else:
-                group_of_unit = np.zeros(U, dtype=np.int64)
-                group_labels = ["(all)"]
-            n_groups = _sizes_by_group(st, group_labels)
+            where = f" in stratum {label!r}" if st.strata is not None else " of the frame"
         else:
-            assert parent_of_row is not None
-            group_of_unit = parent_of_row[first]
-            bad = group_of_unit[unit_of_row] != parent_of_row
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise FrameError(
-                    f"unit {unit_values[unit_of_row[i]]!r} of column {st.unit!r} lies in more "
-                    f"than one unit of column {plan.stages[s - 1].unit!r} (row {rows[i] + 1})"
+            where = f" in unit {label!r} of {plan.stages[s - 1].unit!r}"
+        Ng, n_g = idx.size, n_groups[g]
+        if Ng == 0:
+            raise FrameError(f"stratum {label!r} is empty")
+        if s == 0:
+            if n_g > Ng:
+                raise DesignError(f"n = {n_g} is larger than the {Ng} units{where}{at_stage}")
+            m_g = m if n_g > 0 else 0
+            if n_g + m_g > Ng:
+                raise DesignError(
+                    f"n + reserve = {n_g + m_g} is larger than the {Ng} units{where}{at_stage}"
                 )
-            group_labels = parent_labels
-            n_groups = [_as_int(st.n_per_parent, "n_per_parent")] * len(group_labels)
-        x_unit = None
-        if st.size is not None:
-            x_rows = sizes[st.size][rows]
-            x_unit = x_rows[first]
-            bad = x_unit[unit_of_row] != x_rows
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise FrameError(
-                    f"size column {st.size!r} differs within unit "
-                    f"{unit_values[unit_of_row[i]]!r} of column {st.unit!r} (row {rows[i] + 1})"
-                )
-        sort_rank = None
-        if st.sort:
-            keys = frame.loc[:, list(st.sort)].take(rows[first]).reset_index(drop=True)
-            for c in st.sort:
-                if keys[c].isna().any():
-                    raise FrameError(f"sort column {c!r} has an empty value")
-            sort_rank = np.empty(U, dtype=np.int64)
-            sort_rank[keys.sort_values(list(st.sort), kind="stable").index.to_numpy()] = np.arange(U)
-        G = len(group_labels)
-        by_group = np.argsort(group_of_unit, kind="stable")
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(group_of_unit, minlength=G))))
-        pik_unit = np.zeros(U)
-        main_mask = np.zeros(U, dtype=bool)
-        res_units: list[np.ndarray] = []
-        res_rank: list[np.ndarray] = []
-        n_selected = 0
-        for g in range(G):
-            idx = by_group[bounds[g] : bounds[g + 1]]
-            label = group_labels[g]
-            where = (f" in stratum {label!r}" if st.strata is not None else " of the frame") if s == 0 else (
-                f" in unit {label!r} of {plan.stages[s - 1].unit!r}")
-            Ng = idx.size
-            n_g = n_groups[g]
-            if Ng == 0:
-                raise FrameError(f"stratum {label!r} is empty")
-            if s == 0:
-                if n_g > Ng:
-                    raise DesignError(f"n = {n_g} is larger than the {Ng} units{where}{where_stage}")
-                m_g = m if n_g > 0 else 0
-                if n_g + m_g > Ng:
-                    raise DesignError(
-                        f"n + reserve = {n_g + m_g} is larger than the {Ng} units{where}{where_stage}"
-                    )
-            else:
-                n_g = min(n_g, Ng)
-                m_g = min(m, Ng - n_g)
-            if n_g == 0:  # reserves replace sample units; a group without sample needs none
-                m_g = 0
-            order = None
-            if sort_rank is not None:
-                order = np.argsort(sort_rank[idx], kind="stable")
-            elif x_unit is None:
-                order = np.arange(Ng)
-            xg = None if x_unit is None else x_unit[idx]
-            pik_g, sel, res = _draw_group(st.method, xg, n_g, m_g, rng,
-                                          order if (order is not None) else None, where)
-            pik_unit[idx] = pik_g
-            main_mask[idx[sel]] = True
-            n_selected += sel.size
-            if res.size:
-                res_units.append(idx[res])
-                res_rank.append(np.arange(1, res.size + 1, dtype=np.int64))
-        stage_pik[s, rows] = pik_unit[unit_of_row]
-        row_group_label[rows] = np.asarray(group_labels, dtype=object)[group_of_unit[unit_of_row]] if G else None
-        row_certain[rows] = pik_unit[unit_of_row] >= 1
-        summaries.append({
+        else:
+            n_g = min(n_g, Ng)
+            m_g = min(m, Ng - n_g) if n_g > 0 else 0
+        if sort_rank is not None:
+            order: np.ndarray | None = np.argsort(sort_rank[idx], kind="stable")
+        else:
+            order = np.arange(Ng) if x_unit is None else None
+        xg = None if x_unit is None else x_unit[idx]
+        pik_g, sel, res = _draw_group(st.method, xg, n_g, m_g, rng, order, where)
+        pik_unit[idx] = pik_g
+        main_mask[idx[sel]] = True
+        if res.size:
+            res_units.append(idx[res])
+            res_rank.append(np.arange(1, res.size + 1, dtype=np.int64))
+
+    pik_rows = pik_unit[unit_of_row]
+    state.stage_pik[s, rows] = pik_rows
+    state.group_label[rows] = np.asarray(group_labels, dtype=object)[group_of_unit[unit_of_row]]
+    state.certain[rows] = pik_rows >= 1
+    n_reserves = int(sum(r.size for r in res_units))
+    state.summaries.append(
+        {
             "stage": s + 1,
             "unit": st.unit,
             "method": st.method,
             "units": U,
             "groups": G,
-            "selected": n_selected,
-            "reserves": int(sum(r.size for r in res_units)),
-        })
-        if last and res_units:
-            runits = np.concatenate(res_units)
-            rranks = np.concatenate(res_rank)
-            unit_rank = np.zeros(U, dtype=np.int64)
-            unit_rank[runits] = rranks
-            row_rank = unit_rank[unit_of_row]
-            is_res = row_rank > 0
-            reserve_rows = rows[is_res]
-            reserve_ranks = row_rank[is_res]
-            o = np.lexsort((reserve_rows, reserve_ranks))
-            reserve_rows, reserve_ranks = reserve_rows[o], reserve_ranks[o]
-        keep = main_mask[unit_of_row]
-        parent_of_row = unit_of_row[keep]
-        # relabel parents as codes 0..k-1 in order of first appearance among kept rows
-        if not last:
-            parent_of_row, uniq_codes = pd.factorize(parent_of_row, sort=False)
-            parent_of_row = parent_of_row.astype(np.int64)
-            parent_labels = [unit_values[c] for c in uniq_codes]
-        rows = rows[keep]
+            "selected": int(main_mask.sum()),
+            "reserves": n_reserves,
+        }
+    )
+    if last and res_units:
+        unit_rank = np.zeros(U, dtype=np.int64)
+        unit_rank[np.concatenate(res_units)] = np.concatenate(res_rank)
+        row_rank = unit_rank[unit_of_row]
+        is_res = row_rank > 0
+        order_res = np.lexsort((rows[is_res], row_rank[is_res]))  # by rank, then frame order
+        state.reserve_rows = rows[is_res][order_res]
+        state.reserve_ranks = row_rank[is_res][order_res]
+    keep = main_mask[unit_of_row]
+    if not last:
+        parent, uniq_codes = pd.factorize(unit_of_row[keep], sort=False)
+        state.parent_of_row = parent.astype(np.int64)
+        state.parent_labels = [unit_values[c] for c in uniq_codes]
+    state.rows = rows[keep]
 
-    main_rows = rows
+
+def _result(
+    frame: pd.DataFrame, plan: DrawPlan, seed: int, digest: Any, state: _State
+) -> DrawResult:
+    """The sample table, its CSV bytes and the draw record."""
+    main_rows, reserve_rows = state.rows, state.reserve_rows
     out_rows = np.concatenate((main_rows, reserve_rows))
     sample = frame.take(out_rows).reset_index(drop=True).copy()
-    pik = stage_pik[:, out_rows].prod(axis=0)
     if len(plan.stages) > 1:
         for s in range(len(plan.stages)):
-            sample[f"pik_stage{s + 1}"] = stage_pik[s, out_rows]
+            sample[f"pik_stage{s + 1}"] = state.stage_pik[s, out_rows]
+    pik = state.stage_pik[:, out_rows].prod(axis=0)
     sample["pik"] = pik
     sample["weight"] = 1.0 / pik
-    rank_col = np.concatenate((np.zeros(main_rows.size, dtype=np.int64), reserve_ranks))
-    sample["reserve_rank"] = pd.array(np.where(rank_col > 0, rank_col, 0), dtype="Int64")
-    sample.loc[rank_col == 0, "reserve_rank"] = pd.NA
+    ranks = np.concatenate((np.zeros(main_rows.size, dtype=np.int64), state.reserve_ranks))
+    sample["reserve_rank"] = pd.array(ranks, dtype="Int64")
+    sample.loc[ranks == 0, "reserve_rank"] = pd.NA
     csv_bytes = sample_csv(sample)
     params = plan.to_dict()
     record = {
@@ -721,8 +627,8 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
         "result": {
             "selected": int(main_rows.size),
             "reserves": int(reserve_rows.size),
-            "stages": summaries,
-            "selection_sha256": _selection_digest(main_rows, reserve_rows, reserve_ranks),
+            "stages": state.summaries,
+            "selection_sha256": _selection_digest(main_rows, reserve_rows, state.reserve_ranks),
             "output_sha256": hashlib.sha256(csv_bytes).hexdigest(),
         },
     }
@@ -730,8 +636,8 @@ def draw(frame: pd.DataFrame, plan: DrawPlan, seed: int | None = None) -> DrawRe
         sample=sample,
         record=record,
         csv=csv_bytes,
-        groups=tuple(row_group_label[out_rows]),
-        certain=tuple(bool(v) for v in row_certain[out_rows]),
+        groups=tuple(state.group_label[out_rows]),
+        certain=tuple(bool(v) for v in state.certain[out_rows]),
     )
 
 
@@ -772,7 +678,9 @@ def verify(frame: pd.DataFrame, record: Mapping[str, Any]) -> Verification:
     except (TypeError, ValueError) as exc:
         raise RecordError(f"the record's parameters are not valid JSON values ({exc})") from None
     if pdigest != _get(record, "parameters_sha256"):
-        differences.append("parameters differ from those recorded (parameters_sha256 does not match)")
+        differences.append(
+            "parameters differ from those recorded (parameters_sha256 does not match)"
+        )
     try:
         plan = DrawPlan.from_dict(params)
     except SamplingError as exc:

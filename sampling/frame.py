@@ -167,9 +167,7 @@ def frame_digest(frame: pd.DataFrame) -> FrameDigest:
     if len(set(names)) != len(names):
         dup = next(c for c in names if names.count(c) > 1)
         raise FrameError(f"the frame has two columns named {dup!r}")
-    per_column = {
-        name: column_digest(name, frame.iloc[:, i]) for i, name in enumerate(names)
-    }
+    per_column = {name: column_digest(name, frame.iloc[:, i]) for i, name in enumerate(names)}
     rows = len(frame)
     h = hashlib.sha256()
     h.update(CANONICAL_FORM.encode() + b"\0" + struct.pack("<Q", rows))
@@ -221,7 +219,9 @@ def check_ids(frame: pd.DataFrame, id: str) -> np.ndarray:
     missing = s.isna().to_numpy() | _blank(s)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
-        raise FrameError(f"id column {id!r} is empty in {_row(i)} ({int(missing.sum())} rows without id)")
+        raise FrameError(
+            f"id column {id!r} is empty in {_row(i)} ({int(missing.sum())} rows without id)"
+        )
     dup = s.duplicated(keep=False).to_numpy()
     if dup.any():
         first = int(np.flatnonzero(dup)[0])
@@ -247,7 +247,9 @@ def positive_sizes(frame: pd.DataFrame, column: str, ids: Any = None) -> np.ndar
     if _is_numeric(s):
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
-        values = pd.to_numeric(s.astype(object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = pd.to_numeric(s.astype(object), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
 
     def where(i: int) -> str:
         who = "" if ids is None else f", id {ids[i]!r}"
@@ -257,7 +259,8 @@ def positive_sizes(frame: pd.DataFrame, column: str, ids: Any = None) -> np.ndar
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise FrameError(
-            f"size column {column!r} is missing in {where(i)} ({int(missing.sum())} rows without a size)"
+            f"size column {column!r} is missing in {where(i)} "
+            f"({int(missing.sum())} rows without a size)"
         )
     bad = ~np.isfinite(values)
     if bad.any():

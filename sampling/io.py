@@ -45,7 +45,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             header = next(csv.reader(fh), None)
     except UnicodeDecodeError as exc:
-        raise FrameError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise FrameError(
+            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     if header is None:
         raise FrameError(f"{path.name}: the file is empty")
     names = _check_header(header, path.name)
@@ -61,7 +63,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
             skip_blank_lines=True,
         )
     except UnicodeDecodeError as exc:
-        raise FrameError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise FrameError(
+            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except pd.errors.ParserError as exc:
         raise FrameError(f"{path.name}: not a valid CSV file ({str(exc).strip()})") from None
     return df.where(df.notna(), None)
@@ -95,7 +99,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
-            raise FrameError(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+            raise FrameError(
+                f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})"
+            )
         rows = [tuple(_cell_text(v) for v in row) for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -105,7 +111,11 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise FrameError(f"{path.name}: the sheet is empty")
     header = list(rows[0])
     width = len(header)
-    while width and header[width - 1] is None and all(len(r) < width or r[width - 1] is None for r in rows):
+    while (
+        width
+        and header[width - 1] is None
+        and all(len(r) < width or r[width - 1] is None for r in rows)
+    ):
         width -= 1
     names = _check_header(header[:width], path.name)
     body = []

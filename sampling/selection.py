@@ -31,7 +31,9 @@ SAMPFORD_MAX_ATTEMPTS = 200_000
 
 def _check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
-        raise DesignError("rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed))")
+        raise DesignError(
+            "rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed))"
+        )
     return rng
 
 
@@ -208,7 +210,9 @@ def select_brewer(pik: Any, rng: np.random.Generator) -> np.ndarray:
                 cum = np.cumsum(w)
                 total = cum[-1]
                 if not total > 0:
-                    raise DesignError("Brewer's method ran out of units: the probabilities are not valid")
+                    raise DesignError(
+                        "Brewer's method ran out of units: the probabilities are not valid"
+                    )
                 j = int(np.searchsorted(cum, rng.random() * total, side="right"))
                 if j >= q.size:  # u * total rounded up to the total: take the last candidate
                     j = int(np.flatnonzero(w > 0)[-1])

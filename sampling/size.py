@@ -73,7 +73,9 @@ def _z(level: float) -> float:
     return float(ndtri(1 - (1 - level) / 2))
 
 
-def _variance(type: str, p: float | None, sd: float | None) -> tuple[float, float | None, float | None]:
+def _variance(
+    type: str, p: float | None, sd: float | None
+) -> tuple[float, float | None, float | None]:
     if type == "proportion":
         if sd is not None:
             raise DesignError("a proportion takes --p, not --sd")

@@ -1,4 +1,4 @@
-"""Paths and helpers shared by the sampling tests (a module with a unique name, imported directly)."""
+"""Paths and helpers shared by the sampling tests (a uniquely named module, imported directly)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _sampling_shared import MU284_CSV
 
 from sampling.io import read_frame
@@ -25,12 +24,14 @@ def vn_frame() -> pd.DataFrame:
     rows = []
     for i in range(60):
         a = agencies[i % 4]
-        rows.append({
-            "ma_ho_so": f"HS-{i:04d}",
-            "co_quan": a,
-            "so_ho_so": str(int(rng.integers(1, 200))),
-            "ghi_chu": "Hồ sơ đất đai" if i % 3 else "",
-        })
+        rows.append(
+            {
+                "ma_ho_so": f"HS-{i:04d}",
+                "co_quan": a,
+                "so_ho_so": str(int(rng.integers(1, 200))),
+                "ghi_chu": "Hồ sơ đất đai" if i % 3 else "",
+            }
+        )
     df = pd.DataFrame(rows, dtype=object)
     df.loc[df["ghi_chu"] == "", "ghi_chu"] = None
     return df

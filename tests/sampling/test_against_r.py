@@ -37,7 +37,8 @@ for (g in split(jin, jin$case)) {
               maxentropy = UPmaxentropypi2)
   m <- f(g$pik)
   N <- length(g$pik)
-  writeLines(sprintf("%d,%d,%d,%.17g", g$case[1], rep(1:N, N), rep(1:N, each = N), as.vector(m)), con)
+  k <- rep(1:N, N); l <- rep(1:N, each = N)
+  writeLines(sprintf("%d,%d,%d,%.17g", g$case[1], k, l, as.vector(m)), con)
 }
 close(con)
 """
@@ -84,11 +85,14 @@ def r_results(tmp_path_factory):
     d = tmp_path_factory.mktemp("r_sampling")
     inc = _inclusion_cases()
     rows = [(i, float(v), n) for i, (x, n) in enumerate(inc) for v in x]
-    pd.DataFrame(rows, columns=["case", "x", "n"]).to_csv(d / "inc_in.csv", index=False, float_format="%.17g")
+    pd.DataFrame(rows, columns=["case", "x", "n"]).to_csv(
+        d / "inc_in.csv", index=False, float_format="%.17g"
+    )
     jc = _joint_cases()
     rows = [(i, m, float(v)) for i, (m, p) in enumerate(jc) for v in p]
-    pd.DataFrame(rows, columns=["case", "method", "pik"]).to_csv(d / "joint_in.csv", index=False,
-                                                                  float_format="%.17g")
+    pd.DataFrame(rows, columns=["case", "method", "pik"]).to_csv(
+        d / "joint_in.csv", index=False, float_format="%.17g"
+    )
     script = Path(d / "check.R")
     script.write_text(R_SCRIPT, encoding="utf-8")
     subprocess.run(["Rscript", str(script), str(d)], check=True, capture_output=True, timeout=300)

@@ -39,8 +39,20 @@ def assert_error(result, code=1, contains=""):
 
 
 def test_size(capsys):
-    rc, out, err = run(capsys, "size", "--type", "proportion", "--moe", "0.05", "--N", "5000",
-                       "--domains", "4", "--response-rate", "0.7")
+    rc, out, err = run(
+        capsys,
+        "size",
+        "--type",
+        "proportion",
+        "--moe",
+        "0.05",
+        "--N",
+        "5000",
+        "--domains",
+        "4",
+        "--response-rate",
+        "0.7",
+    )
     assert rc == 0 and err == ""
     d = json.loads(out)
     assert list(d)[:4] == ["n", "n_per_domain", "n_to_contact", "moe"]
@@ -56,65 +68,221 @@ def test_size(capsys):
 
 def test_size_usage_and_value_errors(capsys):
     assert_error(run(capsys, "size", "--type", "mean", "--moe", "1"), 2, "--sd")
-    assert_error(run(capsys, "size", "--type", "proportion", "--moe", "0.05", "--p", "0.5", "--sd", "1"), 2)
+    assert_error(
+        run(capsys, "size", "--type", "proportion", "--moe", "0.05", "--p", "0.5", "--sd", "1"), 2
+    )
     assert_error(run(capsys, "size", "--type", "ratio", "--moe", "1"), 2)
     assert_error(run(capsys, "size", "--type", "proportion", "--moe", "-1"), 1, "positive")
-    assert_error(run(capsys, "size", "--type", "proportion", "--p", "2", "--moe", "0.1"), 1, "between 0 and 1")
+    assert_error(
+        run(capsys, "size", "--type", "proportion", "--p", "2", "--moe", "0.1"),
+        1,
+        "between 0 and 1",
+    )
 
 
 def test_allocate(capsys):
-    rc, out, _ = run(capsys, "allocate", "--frame", F, "--strata", "REG", "--n", "50",
-                     "--method", "proportional", "--min", "3")
+    rc, out, _ = run(
+        capsys,
+        "allocate",
+        "--frame",
+        F,
+        "--strata",
+        "REG",
+        "--n",
+        "50",
+        "--method",
+        "proportional",
+        "--min",
+        "3",
+    )
     rows = json.loads(out)
     assert rc == 0 and [set(r) for r in rows] == [{"stratum", "N_h", "n_h"}] * 8
     assert sum(r["n_h"] for r in rows) == 50 and min(r["n_h"] for r in rows) >= 3
     assert sum(r["N_h"] for r in rows) == 284
-    rc, out, _ = run(capsys, "allocate", "--frame", F, "--strata", "REG", "--n", "50", "--method", "neyman",
-                     "--sd", "P75")
+    rc, out, _ = run(
+        capsys,
+        "allocate",
+        "--frame",
+        F,
+        "--strata",
+        "REG",
+        "--n",
+        "50",
+        "--method",
+        "neyman",
+        "--sd",
+        "P75",
+    )
     assert sum(r["n_h"] for r in json.loads(out)) == 50
-    assert_error(run(capsys, "allocate", "--frame", F, "--strata", "REG", "--n", "500", "--method", "equal"),
-                 1, "larger than the frame")
-    assert_error(run(capsys, "allocate", "--frame", F, "--strata", "REG", "--n", "5", "--method", "optimal",
-                     "--sd", "P75"), 1, "cost")
+    assert_error(
+        run(capsys, "allocate", "--frame", F, "--strata", "REG", "--n", "500", "--method", "equal"),
+        1,
+        "larger than the frame",
+    )
+    assert_error(
+        run(
+            capsys,
+            "allocate",
+            "--frame",
+            F,
+            "--strata",
+            "REG",
+            "--n",
+            "5",
+            "--method",
+            "optimal",
+            "--sd",
+            "P75",
+        ),
+        1,
+        "cost",
+    )
 
 
 def test_inclusion_plain_and_stratified(capsys, tmp_path):
-    rc, out, _ = run(capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75", "--n", "30")
+    rc, out, _ = run(
+        capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75", "--n", "30"
+    )
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["id", "pik"] and len(rows) == 285
     assert rows[16] == ["16", "1.0"]  # Stockholm, a certainty unit
     assert sum(float(r[1]) for r in rows[1:]) == pytest.approx(30)
-    rc, out, _ = run(capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75", "--n", "2",
-                     "--strata", "REG")
+    rc, out, _ = run(
+        capsys,
+        "inclusion",
+        "--frame",
+        F,
+        "--id",
+        "LABEL",
+        "--size",
+        "P75",
+        "--n",
+        "2",
+        "--strata",
+        "REG",
+    )
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["id", "stratum", "pik"] and [r[0] for r in rows[1:]] == [str(i) for i in range(1, 285)]
+    assert rows[0] == ["id", "stratum", "pik"] and [r[0] for r in rows[1:]] == [
+        str(i) for i in range(1, 285)
+    ]
     nfile = tmp_path / "n.csv"
     nfile.write_text("stratum,n\n" + "".join(f"{h},{h}\n" for h in range(1, 9)), encoding="utf-8")
-    rc, out, _ = run(capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75", "--strata", "REG",
-                     "--n-file", str(nfile))
+    rc, out, _ = run(
+        capsys,
+        "inclusion",
+        "--frame",
+        F,
+        "--id",
+        "LABEL",
+        "--size",
+        "P75",
+        "--strata",
+        "REG",
+        "--n-file",
+        str(nfile),
+    )
     rows = list(csv.reader(io.StringIO(out)))[1:]
     assert sum(float(r[2]) for r in rows if r[1] == "8") == pytest.approx(8)
     nfile.write_text("stratum,n\n1,1\n9,1\n", encoding="utf-8")
-    assert_error(run(capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75", "--strata", "REG",
-                     "--n-file", str(nfile)), 1, "stratum '9'")
-    assert_error(run(capsys, "inclusion", "--frame", F, "--id", "LABEL", "--size", "P75",
-                     "--n-file", str(nfile)), 2, "--n-file needs --strata")
+    assert_error(
+        run(
+            capsys,
+            "inclusion",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--size",
+            "P75",
+            "--strata",
+            "REG",
+            "--n-file",
+            str(nfile),
+        ),
+        1,
+        "stratum '9'",
+    )
+    assert_error(
+        run(
+            capsys,
+            "inclusion",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--size",
+            "P75",
+            "--n-file",
+            str(nfile),
+        ),
+        2,
+        "--n-file needs --strata",
+    )
 
 
 def test_joint(capsys):
-    rc, out, _ = run(capsys, "joint", "--frame", F, "--id", "LABEL", "--size", "P75", "--n", "4",
-                     "--method", "sampford")
+    rc, out, _ = run(
+        capsys,
+        "joint",
+        "--frame",
+        F,
+        "--id",
+        "LABEL",
+        "--size",
+        "P75",
+        "--n",
+        "4",
+        "--method",
+        "sampford",
+    )
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["id_k", "id_l", "pikl"] and len(rows) == 1 + 284 * 285 // 2
     assert rows[1][:2] == ["1", "1"] and rows[2][:2] == ["1", "2"]
-    assert_error(run(capsys, "joint", "--frame", F, "--id", "LABEL", "--size", "P75", "--n", "4",
-                     "--method", "brewer"), 1, "Brewer's method has no closed-form")
+    assert_error(
+        run(
+            capsys,
+            "joint",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--size",
+            "P75",
+            "--n",
+            "4",
+            "--method",
+            "brewer",
+        ),
+        1,
+        "Brewer's method has no closed-form",
+    )
 
 
 def _draw_args(out, record, *extra):
-    return ["draw", "--frame", F, "--id", "LABEL", "--method", "pps-systematic", "--n", "3", "--strata", "REG",
-            "--size", "P75", "--seed", "20240104", "--reserve", "1", "--out", str(out), "--record", str(record),
-            *extra]
+    return [
+        "draw",
+        "--frame",
+        F,
+        "--id",
+        "LABEL",
+        "--method",
+        "pps-systematic",
+        "--n",
+        "3",
+        "--strata",
+        "REG",
+        "--size",
+        "P75",
+        "--seed",
+        "20240104",
+        "--reserve",
+        "1",
+        "--out",
+        str(out),
+        "--record",
+        str(record),
+        *extra,
+    ]
 
 
 def test_draw_and_verify(capsys, tmp_path):
@@ -135,21 +303,115 @@ def test_draw_and_verify(capsys, tmp_path):
     lines = text.splitlines()
     lines[5] = lines[5].replace(lines[5].split(",")[2], "777", 1)
     changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert_error(run(capsys, "verify", "--record", str(ra), "--frame", str(changed)), 1, "frame digest differs")
+    assert_error(
+        run(capsys, "verify", "--record", str(ra), "--frame", str(changed)),
+        1,
+        "frame digest differs",
+    )
 
 
 def test_draw_errors_write_nothing(capsys, tmp_path):
     out, rec = tmp_path / "s.csv", tmp_path / "r.json"
-    assert_error(run(capsys, "draw", "--frame", F, "--id", "LABEL", "--method", "srs", "--n", "400",
-                     "--out", str(out), "--record", str(rec)), 1, "n = 400 is larger than the 284 units")
-    assert_error(run(capsys, "draw", "--frame", F, "--id", "REG", "--method", "srs", "--n", "4",
-                     "--out", str(out), "--record", str(rec)), 1, "duplicate id '1' in id column 'REG'")
-    assert_error(run(capsys, "draw", "--frame", F, "--id", "LABEL", "--method", "pps-brewer", "--n", "4",
-                     "--out", str(out), "--record", str(rec)), 1, "needs a size column")
-    assert_error(run(capsys, "draw", "--frame", F, "--id", "LABEL", "--method", "simple", "--n", "4",
-                     "--out", str(out), "--record", str(rec)), 2, "invalid choice")
-    assert_error(run(capsys, "draw", "--frame", str(tmp_path / "none.csv"), "--id", "LABEL", "--method", "srs",
-                     "--n", "4", "--out", str(out), "--record", str(rec)), 1, "does not exist")
+    assert_error(
+        run(
+            capsys,
+            "draw",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--method",
+            "srs",
+            "--n",
+            "400",
+            "--out",
+            str(out),
+            "--record",
+            str(rec),
+        ),
+        1,
+        "n = 400 is larger than the 284 units",
+    )
+    assert_error(
+        run(
+            capsys,
+            "draw",
+            "--frame",
+            F,
+            "--id",
+            "REG",
+            "--method",
+            "srs",
+            "--n",
+            "4",
+            "--out",
+            str(out),
+            "--record",
+            str(rec),
+        ),
+        1,
+        "duplicate id '1' in id column 'REG'",
+    )
+    assert_error(
+        run(
+            capsys,
+            "draw",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--method",
+            "pps-brewer",
+            "--n",
+            "4",
+            "--out",
+            str(out),
+            "--record",
+            str(rec),
+        ),
+        1,
+        "needs a size column",
+    )
+    assert_error(
+        run(
+            capsys,
+            "draw",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--method",
+            "simple",
+            "--n",
+            "4",
+            "--out",
+            str(out),
+            "--record",
+            str(rec),
+        ),
+        2,
+        "invalid choice",
+    )
+    assert_error(
+        run(
+            capsys,
+            "draw",
+            "--frame",
+            str(tmp_path / "none.csv"),
+            "--id",
+            "LABEL",
+            "--method",
+            "srs",
+            "--n",
+            "4",
+            "--out",
+            str(out),
+            "--record",
+            str(rec),
+        ),
+        1,
+        "does not exist",
+    )
     assert not out.exists() and not rec.exists()
     assert os.listdir(tmp_path) == []
 
@@ -163,20 +425,46 @@ def test_draw_xlsx_vietnamese_and_stages(capsys, tmp_path):
             ws.append([f"HS-{w}-{i}", f"Phường Bến Nghé {w}", 1000 * (w + 1), "Đất đai"])
     wb.save(tmp_path / "khung.xlsx")
     stages = tmp_path / "stages.json"
-    stages.write_text(json.dumps([
-        {"unit": "Phường", "method": "pps-sampford", "n": 3, "size": "Dân số"},
-        {"unit": "Mã hồ sơ", "method": "srs", "n_per_parent": 2},
-    ], ensure_ascii=False), encoding="utf-8")
+    stages.write_text(
+        json.dumps(
+            [
+                {"unit": "Phường", "method": "pps-sampford", "n": 3, "size": "Dân số"},
+                {"unit": "Mã hồ sơ", "method": "srs", "n_per_parent": 2},
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     out, rec = tmp_path / "s.csv", tmp_path / "r.json"
-    rc, printed, err = run(capsys, "draw", "--frame", str(tmp_path / "khung.xlsx"), "--id", "Mã hồ sơ",
-                           "--stages", str(stages), "--seed", "1", "--reserve", "1",
-                           "--out", str(out), "--record", str(rec))
+    rc, printed, err = run(
+        capsys,
+        "draw",
+        "--frame",
+        str(tmp_path / "khung.xlsx"),
+        "--id",
+        "Mã hồ sơ",
+        "--stages",
+        str(stages),
+        "--seed",
+        "1",
+        "--reserve",
+        "1",
+        "--out",
+        str(out),
+        "--record",
+        str(rec),
+    )
     assert rc == 0, err
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(rows) == 3 * 2 + 3
     assert rows[0]["Lĩnh vực"] == "Đất đai"
-    assert all(float(r["pik"]) == pytest.approx(float(r["pik_stage1"]) * float(r["pik_stage2"])) for r in rows)
-    rc, printed, err = run(capsys, "verify", "--record", str(rec), "--frame", str(tmp_path / "khung.xlsx"))
+    assert all(
+        float(r["pik"]) == pytest.approx(float(r["pik_stage1"]) * float(r["pik_stage2"]))
+        for r in rows
+    )
+    rc, printed, err = run(
+        capsys, "verify", "--record", str(rec), "--frame", str(tmp_path / "khung.xlsx")
+    )
     assert rc == 0, err
 
 
@@ -195,11 +483,36 @@ def test_help_in_plain_words(capsys, command):
 
 def test_module_entry_point_and_no_traceback(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ok = subprocess.run([sys.executable, "-m", "sampling", "size", "--type", "proportion", "--moe", "0.05"],
-                        capture_output=True, text=True, env=env, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-m", "sampling", "size", "--type", "proportion", "--moe", "0.05"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["n"] == 385
-    bad = subprocess.run([sys.executable, "-m", "sampling", "inclusion", "--frame", F, "--id", "LABEL",
-                          "--size", "LABEL", "--n", "300"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sampling",
+            "inclusion",
+            "--frame",
+            F,
+            "--id",
+            "LABEL",
+            "--size",
+            "LABEL",
+            "--n",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 1 and bad.stdout == "" and bad.stderr.count("\n") == 1
-    usage = subprocess.run([sys.executable, "-m", "sampling"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    usage = subprocess.run(
+        [sys.executable, "-m", "sampling"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert usage.returncode == 2 and usage.stdout == "" and "Traceback" not in usage.stderr

@@ -24,7 +24,9 @@ def _plan(**kw):
     return DrawPlan.single(ident, method, n, **base)
 
 
-@pytest.mark.parametrize("method", ["srs", "systematic", "poisson", "pps-systematic", "pps-brewer", "pps-sampford"])
+@pytest.mark.parametrize(
+    "method", ["srs", "systematic", "poisson", "pps-systematic", "pps-brewer", "pps-sampford"]
+)
 def test_same_seed_same_frame_gives_byte_identical_output(mu284, method):
     size = "P75" if method.startswith("pps") else None
     reserve = 0 if method == "poisson" else 2
@@ -71,7 +73,9 @@ def test_record_content(mu284):
     assert rec["parameters"] == {
         "id": "LABEL",
         "reserve": 1,
-        "stages": [{"unit": "LABEL", "method": "pps-systematic", "n": 3, "size": "P75", "strata": "REG"}],
+        "stages": [
+            {"unit": "LABEL", "method": "pps-systematic", "n": 3, "size": "P75", "strata": "REG"}
+        ],
     }
     assert rec["frame"]["rows"] == 284 and len(rec["frame"]["sha256"]) == 64
     assert rec["reserve_rule"] == RESERVE_RULE
@@ -131,7 +135,9 @@ def test_reserves_srs_weights_rule():
     res = draw(frame, DrawPlan.single("id", "srs", 3, strata="g", reserve=2), seed=8)
     s = res.sample
     assert np.allclose(s["weight"], 10 / 3)
-    a_res = s[(s["g"] == "a") & s["reserve_rank"].notna()].sort_values("reserve_rank")["id"].tolist()
+    a_res = (
+        s[(s["g"] == "a") & s["reserve_rank"].notna()].sort_values("reserve_rank")["id"].tolist()
+    )
     w = res.weights_with_reserves(a_res[:1])
     a_ids = s[(s["g"] == "a") & s["reserve_rank"].isna()]["id"].tolist() + a_res[:1]
     assert np.allclose(w[a_ids], 10 / 4)  # N / (n + j)
@@ -174,13 +180,17 @@ def test_poisson_refuses_reserves_and_srs_refuses_a_size(mu284):
 def test_systematic_sort_order_gives_implicit_stratification():
     # 40 units interleaved over 4 regions; sorted by region each region is a block of 10
     # and the interval is 40 / 4 = 10, so every seed gives exactly one unit per region.
-    frame = pd.DataFrame({"id": [f"u{i:02d}" for i in range(40)], "region": [f"R{i % 4}" for i in range(40)]})
+    frame = pd.DataFrame(
+        {"id": [f"u{i:02d}" for i in range(40)], "region": [f"R{i % 4}" for i in range(40)]}
+    )
     for seed in range(20):
         res = draw(frame, DrawPlan.single("id", "systematic", 4, sort=["region"]), seed=seed)
         assert sorted(res.sample["region"]) == ["R0", "R1", "R2", "R3"]
         assert np.allclose(res.sample["pik"], 0.1)
-    unsorted = [sorted(draw(frame, DrawPlan.single("id", "systematic", 4), seed=s).sample["region"])
-                for s in range(20)]
+    unsorted = [
+        sorted(draw(frame, DrawPlan.single("id", "systematic", 4), seed=s).sample["region"])
+        for s in range(20)
+    ]
     assert all(len(set(r)) == 2 for r in unsorted)  # in frame order it hits only 2 regions
 
 
@@ -189,8 +199,14 @@ def _two_stage_frame():
     for w in range(12):
         pop = 1000 * (w + 1)
         for i in range(3 + w % 4):
-            rows.append({"id": f"W{w:02d}-{i}", "ward": f"Phường {w:02d}", "pop": str(pop),
-                         "district": "Quận 1" if w < 6 else "Quận 3"})
+            rows.append(
+                {
+                    "id": f"W{w:02d}-{i}",
+                    "ward": f"Phường {w:02d}",
+                    "pop": str(pop),
+                    "district": "Quận 1" if w < 6 else "Quận 3",
+                }
+            )
     return pd.DataFrame(rows, dtype=object)
 
 
@@ -216,36 +232,57 @@ def test_multistage_probabilities_are_products():
         pops = frame.drop_duplicates("ward").set_index("ward")["pop"].astype(float)
         dist = frame.drop_duplicates("ward").set_index("ward")["district"]
         same = pops[dist == dist[ward]]
-        expected = sampling.inclusion_probabilities(same.to_numpy(), 2)[list(same.index).index(ward)]
+        expected = sampling.inclusion_probabilities(same.to_numpy(), 2)[
+            list(same.index).index(ward)
+        ]
         assert np.allclose(g["pik_stage1"], expected)
     assert verify(frame, res.record).ok
 
 
 def test_multistage_take_all_when_parent_is_small_and_nesting_checks():
     frame = _two_stage_frame()
-    plan = DrawPlan(id="id", stages=(Stage(unit="ward", method="srs", n=12),
-                                     Stage(unit="id", method="srs", n_per_parent=6)))
+    plan = DrawPlan(
+        id="id",
+        stages=(
+            Stage(unit="ward", method="srs", n=12),
+            Stage(unit="id", method="srs", n_per_parent=6),
+        ),
+    )
     res = draw(frame, plan, seed=1)
     assert len(res.sample) == len(frame) and np.allclose(res.sample["pik"], 1)
     bad = frame.copy()
     bad.loc[0, "pop"] = "7"
-    plan2 = DrawPlan(id="id", stages=(Stage(unit="ward", method="pps-brewer", n=2, size="pop"),
-                                      Stage(unit="id", method="srs", n_per_parent=1)))
+    plan2 = DrawPlan(
+        id="id",
+        stages=(
+            Stage(unit="ward", method="pps-brewer", n=2, size="pop"),
+            Stage(unit="id", method="srs", n_per_parent=1),
+        ),
+    )
     with pytest.raises(FrameError, match="size column 'pop' differs within unit 'Phường 00'"):
         draw(bad, plan2, seed=1)
     crossing = frame.copy()
     crossing.loc[0, "district"] = "Quận 3"
-    plan3 = DrawPlan(id="id", stages=(Stage(unit="ward", method="srs", n=1, strata="district"),
-                                      Stage(unit="id", method="srs", n_per_parent=1)))
+    plan3 = DrawPlan(
+        id="id",
+        stages=(
+            Stage(unit="ward", method="srs", n=1, strata="district"),
+            Stage(unit="id", method="srs", n_per_parent=1),
+        ),
+    )
     with pytest.raises(FrameError, match="lies in more than one stratum"):
         draw(crossing, plan3, seed=1)
 
 
 def test_plan_round_trips_through_dicts():
-    plan = DrawPlan(id="id", stages=(Stage(unit="ward", method="pps-sampford", n={"a": 1}, size="pop",
-                                           strata="d"),
-                                     Stage(unit="id", method="systematic", n_per_parent=2, sort=("x",))),
-                    reserve=2)
+    plan = DrawPlan(
+        id="id",
+        stages=(
+            Stage(unit="ward", method="pps-sampford", n={"a": 1}, size="pop", strata="d"),
+            Stage(unit="id", method="systematic", n_per_parent=2, sort=("x",)),
+        ),
+        reserve=2,
+    )
     assert DrawPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
     with pytest.raises(DesignError, match="unknown key 'N'"):
         Stage.from_dict({"unit": "x", "method": "srs", "N": 3})
@@ -277,7 +314,9 @@ def test_fixed_size_draws_always_return_n_per_stratum(sizes, method, seed, data)
     frame = pd.DataFrame({"id": [f"u{i}" for i in range(N)], "g": strata, "x": sizes})
     size = "x" if method.startswith("pps") else None
     try:
-        res = draw(frame, DrawPlan.single("id", method, n, strata="g", size=size, reserve=m), seed=seed)
+        res = draw(
+            frame, DrawPlan.single("id", method, n, strata="g", size=size, reserve=m), seed=seed
+        )
     except DesignError as exc:  # reserves impossible when n + m makes too many units certain
         assert "certain" in str(exc)
         return

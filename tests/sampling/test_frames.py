@@ -20,7 +20,11 @@ def _write_csv(path, text, bom=False):
 
 
 def test_csv_keeps_text_ids_and_vietnamese(tmp_path):
-    p = _write_csv(tmp_path / "f.csv", "ma,co_quan,so\n001,Sở Tư pháp,12\n002,UBND phường Bến Nghé,\n", bom=True)
+    p = _write_csv(
+        tmp_path / "f.csv",
+        "ma,co_quan,so\n001,Sở Tư pháp,12\n002,UBND phường Bến Nghé,\n",
+        bom=True,
+    )
     df = read_frame(p)
     assert list(df.columns) == ["ma", "co_quan", "so"]
     assert df["ma"].tolist() == ["001", "002"]
@@ -29,7 +33,9 @@ def test_csv_keeps_text_ids_and_vietnamese(tmp_path):
 
 
 def test_xlsx_and_csv_of_the_same_table_have_the_same_digest(tmp_path):
-    csv_path = _write_csv(tmp_path / "f.csv", "ma,co_quan,so,ty_le\nHS1,Sở Xây dựng,12,0.25\nHS2,Quận 1,7,1.5\n")
+    csv_path = _write_csv(
+        tmp_path / "f.csv", "ma,co_quan,so,ty_le\nHS1,Sở Xây dựng,12,0.25\nHS2,Quận 1,7,1.5\n"
+    )
     wb = Workbook()
     ws = wb.active
     ws.append(["ma", "co_quan", "so", "ty_le"])
@@ -48,7 +54,9 @@ def test_column_mapping_and_sheet(tmp_path):
     ws.append(["Mã phường", "Dân số"])
     ws.append(["P01", 15000])
     wb.save(tmp_path / "p.xlsx")
-    df = read_frame(tmp_path / "p.xlsx", sheet="dan_so", rename={"Mã phường": "id", "Dân số": "pop"})
+    df = read_frame(
+        tmp_path / "p.xlsx", sheet="dan_so", rename={"Mã phường": "id", "Dân số": "pop"}
+    )
     assert df.to_dict("records") == [{"id": "P01", "pop": "15000"}]
     with pytest.raises(FrameError, match="no sheet named 'x'"):
         read_frame(tmp_path / "p.xlsx", sheet="x")
@@ -101,9 +109,18 @@ def test_digest_normalises_unicode_but_not_numbers_and_text():
     nfc = pd.DataFrame({"t": ["Bến Nghé"]}, dtype=object)
     nfd = pd.DataFrame({"t": [unicodedata.normalize("NFD", "Bến Nghé")]}, dtype=object)
     assert frame_digest(nfc).sha256 == frame_digest(nfd).sha256
-    assert frame_digest(pd.DataFrame({"x": [1.0]})).sha256 == frame_digest(pd.DataFrame({"x": [1]})).sha256
-    assert frame_digest(pd.DataFrame({"x": [1.0]})).sha256 != frame_digest(pd.DataFrame({"x": ["1"]})).sha256
-    assert frame_digest(pd.DataFrame({"x": [-0.0]})).sha256 == frame_digest(pd.DataFrame({"x": [0.0]})).sha256
+    assert (
+        frame_digest(pd.DataFrame({"x": [1.0]})).sha256
+        == frame_digest(pd.DataFrame({"x": [1]})).sha256
+    )
+    assert (
+        frame_digest(pd.DataFrame({"x": [1.0]})).sha256
+        != frame_digest(pd.DataFrame({"x": ["1"]})).sha256
+    )
+    assert (
+        frame_digest(pd.DataFrame({"x": [-0.0]})).sha256
+        == frame_digest(pd.DataFrame({"x": [0.0]})).sha256
+    )
 
 
 def test_digest_of_a_large_frame_is_vectorised():
@@ -115,27 +132,67 @@ def test_digest_of_a_large_frame_is_vectorised():
 @pytest.mark.parametrize(
     "edit, plan, message",
     [
-        (lambda f: f.assign(ma_ho_so=["HS-0001"] * 2 + f["ma_ho_so"].tolist()[2:]),
-         dict(method="srs", n=5), r"duplicate id 'HS-0001' in id column 'ma_ho_so' \(rows 1, 2\)"),
-        (lambda f: f.assign(ma_ho_so=[None] + f["ma_ho_so"].tolist()[1:]),
-         dict(method="srs", n=5), "id column 'ma_ho_so' is empty in row 1"),
-        (lambda f: f.assign(so_ho_so=["12", None] + f["so_ho_so"].tolist()[2:]),
-         dict(method="pps-systematic", n=5, size="so_ho_so"), "size column 'so_ho_so' is missing in row 2, id 'HS-0001'"),
-        (lambda f: f.assign(so_ho_so=["0"] + f["so_ho_so"].tolist()[1:]),
-         dict(method="pps-brewer", n=5, size="so_ho_so"), "must be positive; it is '0' in row 1, id 'HS-0000'"),
-        (lambda f: f.assign(so_ho_so=["-3"] + f["so_ho_so"].tolist()[1:]),
-         dict(method="pps-brewer", n=5, size="so_ho_so"), "must be positive; it is '-3'"),
-        (lambda f: f.assign(so_ho_so=["mười"] + f["so_ho_so"].tolist()[1:]),
-         dict(method="pps-sampford", n=5, size="so_ho_so"), "not a number in row 1"),
+        (
+            lambda f: f.assign(ma_ho_so=["HS-0001"] * 2 + f["ma_ho_so"].tolist()[2:]),
+            dict(method="srs", n=5),
+            r"duplicate id 'HS-0001' in id column 'ma_ho_so' \(rows 1, 2\)",
+        ),
+        (
+            lambda f: f.assign(ma_ho_so=[None] + f["ma_ho_so"].tolist()[1:]),
+            dict(method="srs", n=5),
+            "id column 'ma_ho_so' is empty in row 1",
+        ),
+        (
+            lambda f: f.assign(so_ho_so=["12", None] + f["so_ho_so"].tolist()[2:]),
+            dict(method="pps-systematic", n=5, size="so_ho_so"),
+            "size column 'so_ho_so' is missing in row 2, id 'HS-0001'",
+        ),
+        (
+            lambda f: f.assign(so_ho_so=["0"] + f["so_ho_so"].tolist()[1:]),
+            dict(method="pps-brewer", n=5, size="so_ho_so"),
+            "must be positive; it is '0' in row 1, id 'HS-0000'",
+        ),
+        (
+            lambda f: f.assign(so_ho_so=["-3"] + f["so_ho_so"].tolist()[1:]),
+            dict(method="pps-brewer", n=5, size="so_ho_so"),
+            "must be positive; it is '-3'",
+        ),
+        (
+            lambda f: f.assign(so_ho_so=["mười"] + f["so_ho_so"].tolist()[1:]),
+            dict(method="pps-sampford", n=5, size="so_ho_so"),
+            "not a number in row 1",
+        ),
         (lambda f: f, dict(method="srs", n=61), "n = 61 is larger than the 60 units of the frame"),
-        (lambda f: f, dict(method="srs", n=16, strata="co_quan"),
-         "n = 16 is larger than the 15 units in stratum 'Sở Tư pháp'"),
-        (lambda f: f, dict(method="srs", n={"Sở Tư pháp": 2, "UBND phường Bến Nghé": 2, "Sở Xây dựng": 1,
-                                             "UBND xã Bình Chánh": 1, "Sở Y tế": 3}, strata="co_quan"),
-         "stratum 'Sở Y tế' has a sample size but no unit in the frame"),
-        (lambda f: f.assign(co_quan=[None] + f["co_quan"].tolist()[1:]), dict(method="srs", n=1, strata="co_quan"),
-         "strata column 'co_quan' is empty in row 1"),
-        (lambda f: f, dict(method="srs", n=3, size=None, strata="khong_co"), "no column 'khong_co'"),
+        (
+            lambda f: f,
+            dict(method="srs", n=16, strata="co_quan"),
+            "n = 16 is larger than the 15 units in stratum 'Sở Tư pháp'",
+        ),
+        (
+            lambda f: f,
+            dict(
+                method="srs",
+                n={
+                    "Sở Tư pháp": 2,
+                    "UBND phường Bến Nghé": 2,
+                    "Sở Xây dựng": 1,
+                    "UBND xã Bình Chánh": 1,
+                    "Sở Y tế": 3,
+                },
+                strata="co_quan",
+            ),
+            "stratum 'Sở Y tế' has a sample size but no unit in the frame",
+        ),
+        (
+            lambda f: f.assign(co_quan=[None] + f["co_quan"].tolist()[1:]),
+            dict(method="srs", n=1, strata="co_quan"),
+            "strata column 'co_quan' is empty in row 1",
+        ),
+        (
+            lambda f: f,
+            dict(method="srs", n=3, size=None, strata="khong_co"),
+            "no column 'khong_co'",
+        ),
     ],
 )
 def test_bad_frames_give_precise_errors(vn_frame, edit, plan, message):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _sampling_shared import MU284_CSV, reference_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sampling import DesignError, inclusion_probabilities, stratified_inclusion_probabilities
 
-from _sampling_shared import MU284_CSV, reference_case
-
-CASES = ["sampling_inclusionprob_toy", "sampling_inclusionprob_nocap", "sampling_inclusionprob_mu284_p75"]
+CASES = [
+    "sampling_inclusionprob_toy",
+    "sampling_inclusionprob_nocap",
+    "sampling_inclusionprob_mu284_p75",
+]
 
 
 def _close(a, b, tol):

@@ -89,7 +89,9 @@ def test_poisson_simulation():
     assert np.var(sizes) > 0  # the size is random
 
 
-@pytest.mark.parametrize("method", ["srs", "systematic", "pps-systematic", "pps-brewer", "pps-sampford"])
+@pytest.mark.parametrize(
+    "method", ["srs", "systematic", "pps-systematic", "pps-brewer", "pps-sampford"]
+)
 def test_reserve_split_keeps_stated_probabilities(method):
     # With reserves, the method draws n + m, then random order splits sample and reserves;
     # the stated pik of the sample must be the empirical frequency of being in the sample,
@@ -103,7 +105,9 @@ def test_reserve_split_keeps_stated_probabilities(method):
     either = np.zeros(size)
     pik = None
     for _ in range(draws):
-        pik, sel, res = _draw_group(method, x, n, m, rng, np.arange(size) if x is None else None, "")
+        pik, sel, res = _draw_group(
+            method, x, n, m, rng, np.arange(size) if x is None else None, ""
+        )
         assert sel.size == n and res.size == m
         assert not set(sel) & set(res)
         main[sel] += 1
@@ -153,7 +157,9 @@ def test_sampford_gives_up_with_a_clear_message():
         select_sampford(pik, np.random.default_rng(1), max_attempts=3)
 
 
-@pytest.mark.parametrize("method, select", [("systematic", select_systematic), ("sampford", select_sampford)])
+@pytest.mark.parametrize(
+    "method, select", [("systematic", select_systematic), ("sampford", select_sampford)]
+)
 def test_joint_probabilities_match_simulated_pair_frequencies(method, select):
     pik = inclusion_probabilities([2, 3, 4, 5, 6, 7, 9, 4], 3)
     rng = np.random.default_rng(2024)

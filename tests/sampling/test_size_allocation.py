@@ -119,7 +119,9 @@ def test_allocation_errors(args, kwargs, message):
 )
 def test_allocation_sums_exactly_and_respects_bounds(N, method, data):
     n = data.draw(st.integers(min_value=0, max_value=sum(N)))
-    sd = data.draw(st.lists(st.floats(min_value=0.1, max_value=100), min_size=len(N), max_size=len(N)))
+    sd = data.draw(
+        st.lists(st.floats(min_value=0.1, max_value=100), min_size=len(N), max_size=len(N))
+    )
     lo = data.draw(st.integers(min_value=0, max_value=3))
     if sum(min(lo, x) for x in N) > n:
         lo = 0
