@@ -1,0 +1,139 @@
+"""Browser harness: a live server on a free port with the demo loaded, headless Chromium.
+
+Fixtures for any issue's browser tests:
+- ``live_server``: ``.url`` of a running app (its own SQLite file, demo data, CSRF on,
+  background jobs in threads), shared by the session;
+- ``browser``: Debian's /usr/bin/chromium driven by Playwright (never `playwright install`);
+- ``browser_page``: a fresh context and page; ``browser_page.console_errors`` collects console
+  errors and page errors (CSP violations included) and the test checks it is empty;
+- ``phone_page`` / ``desktop_page``: the same at 390x844 (touch) and 1366x900;
+- ``login(page, login, password)`` and ``screenshot(page, name)`` helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from builders import app_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("SURVEYAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in item.nodeid.replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from surveyapp import create_app
+    from surveyapp.extensions import db
+    from surveyapp.services.demo import load_demo
+
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app(app_config(f"sqlite:///{folder / 'live.sqlite3'}", TESTING=False,
+                                WTF_CSRF_ENABLED=True, JOB_RUNNER="thread"))
+    with app.app_context():
+        upgrade()
+        load_demo()
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser, options):
+    context = browser.new_context(locale="vi-VN", **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    return context, page
+
+
+@pytest.fixture
+def browser_page(browser):
+    context, page = _page(browser, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context, page = _page(browser, PHONE)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(browser_page):
+    return browser_page
+
+
+def login(page, base_url: str, user: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=login]", user)
+    page.fill("input[name=password]", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_menu(page) -> None:
+    """On a phone the menu is collapsed behind the toggler."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.locator("#main-nav.show").wait_for()
