@@ -39,15 +39,20 @@ from .errors import AnalysisError
 from .hadamard import hadamard
 
 __all__ = [
+    "REPLICATE_TYPES",
     "ReplicateError",
     "ReplicateFactors",
+    "ReplicateWeights",
     "bootstrap_factors",
     "brr_factors",
     "jk1_factors",
     "jkn_factors",
     "replicate_degf",
     "replicate_variance",
+    "supplied_replicates",
 ]
+
+REPLICATE_TYPES = ("BRR", "Fay", "JK1", "JKn", "bootstrap", "other")
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -113,6 +118,129 @@ class ReplicateFactors:
     def degf(self) -> int:
         """R's ``degf()`` of the replicate design: rank of the replicate weights minus one."""
         return replicate_degf(self.psu_factors)
+
+    def with_weights(self, weights: np.ndarray) -> ReplicateWeights:
+        """The full replicate weights of a design with these sampling weights."""
+        w = np.asarray(weights, dtype=float)
+        return ReplicateWeights(
+            type=self.type, weights=_frozen(w), replicate_weights=_frozen(
+                self.replicate_weights(w)), scale=self.scale, rscales=self.rscales,
+            rho=self.rho, mse=self.mse,
+        )
+
+
+@dataclass(frozen=True)
+class ReplicateWeights:
+    """A replicate-weight design's weights: what every replicate estimator needs.
+
+    ``weights`` (n,) are the full-sample weights, ``replicate_weights`` (n, R) the weights
+    of each replicate (R's ``weights(design, "analysis")``).  An estimator computes θ̂ with
+    ``weights`` and θ_r with column r, then calls :meth:`variance` (``survey:::svrVar``).
+    """
+
+    type: str
+    weights: np.ndarray
+    replicate_weights: np.ndarray
+    scale: float
+    rscales: np.ndarray
+    rho: float = 0.0
+    mse: bool = False
+
+    @property
+    def replicates(self) -> int:
+        return int(self.replicate_weights.shape[1])
+
+    def variance(self, thetas: np.ndarray, theta_hat: np.ndarray | float) -> np.ndarray:
+        """:func:`replicate_variance` with this design's scale, rscales and mse."""
+        return replicate_variance(thetas, theta_hat, self.scale, self.rscales, mse=self.mse)
+
+    def degf(self) -> int:
+        """R's ``degf()``: ``qr(replicate weights, tol = 1e-5)$rank - 1``."""
+        return replicate_degf(self.replicate_weights)
+
+
+def supplied_replicates(
+    replicate_weights: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    type: str,
+    combined_weights: bool = True,
+    scale: float | None = None,
+    rscales: Sequence[float] | float | None = None,
+    rho: float | None = None,
+    mse: bool = False,
+) -> ReplicateWeights:
+    """A design from user-supplied replicate weights, as R's ``svrepdesign``.
+
+    Parameters
+    ----------
+    replicate_weights : array (n, R)
+        Replicate weights (``combined_weights=True``: full weights, R's default) or
+        replicate factors (``combined_weights=False``: multiplied by ``weights``).
+    weights : array (n,) or None
+        Full-sample weights (None: equal weights 1, as R with a warning).
+    type : {"BRR", "Fay", "JK1", "JKn", "bootstrap", "other"}
+        Determines R's defaults: BRR ``scale = 1/R`` (a given ``scale`` is ignored, as
+        R does); Fay ``scale = 1/(R (1−rho)²)`` (``rho`` required); JK1 ``scale =
+        (R−1)/R`` when not given (R's guess for combined weights; ``1/max`` of the first
+        column of factors otherwise); JKn needs ``rscales`` for combined weights (else R's
+        guess ``1/max`` of each column of factors); bootstrap ``scale = 1/(R−1)``; other
+        ``scale = 1``.  ``rscales`` default to 1 (a single value is recycled).
+    mse : bool
+        Centre on the full-sample estimate (R's ``mse = TRUE``).
+
+    Raises
+    ------
+    ReplicateError
+        Missing values, negative weights, wrong ``rscales`` length, Fay without ``rho``,
+        JKn combined weights without ``rscales``.
+    """
+    if type not in REPLICATE_TYPES:
+        raise ReplicateError(f"type must be one of {', '.join(REPLICATE_TYPES)}, got {type!r}")
+    rw = np.asarray(replicate_weights, dtype=float)
+    if rw.ndim != 2 or rw.shape[1] < 2:
+        raise ReplicateError("replicate weights must be an n x R matrix with R >= 2")
+    if np.any(np.isnan(rw)):
+        raise ReplicateError("missing values are not allowed in replicate weights")
+    n, nrep = rw.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (n,):
+        raise ReplicateError(f"{w.size} weights for {n} rows of replicate weights")
+    if np.any(np.isnan(w)):
+        raise ReplicateError("missing values are not allowed in weights")
+    if np.any(w < 0) or np.any(rw < 0):
+        raise ReplicateError("weights must not be negative")
+    if rscales is not None:
+        rs_in = np.atleast_1d(np.asarray(rscales, dtype=float))
+        if rs_in.size not in (1, nrep):
+            raise ReplicateError(f"rscales has length {rs_in.size}, should be {nrep}")
+    else:
+        rs_in = None
+    if type == "Fay" and rho is None:
+        raise ReplicateError("with type 'Fay' you must supply rho")
+    if type == "BRR":
+        scale = 1.0 / nrep
+    elif type == "Fay":
+        if not 0 <= rho < 1:
+            raise ReplicateError("Fay's rho must be in [0, 1)")
+        scale = 1.0 / (nrep * (1.0 - rho) ** 2)
+    elif type == "bootstrap":
+        if scale is None:
+            scale = 1.0 / (nrep - 1)
+    elif type == "JK1" and scale is None:
+        scale = (nrep - 1) / nrep if combined_weights else 1.0 / float(np.max(rw[:, 0]))
+    if type == "JKn" and rs_in is None:
+        if combined_weights:
+            raise ReplicateError("rscales must be provided for combined JKn weights")
+        rs_in = 1.0 / np.max(rw, axis=0)
+    rs = np.ones(nrep) if rs_in is None else np.broadcast_to(rs_in, (nrep,)).astype(float)
+    if scale is None:
+        scale = 1.0
+    full = rw if combined_weights else rw * w[:, None]
+    return ReplicateWeights(
+        type=type, weights=_frozen(w), replicate_weights=_frozen(full), scale=float(scale),
+        rscales=_frozen(rs), rho=0.0 if rho is None else float(rho), mse=mse,
+    )
 
 
 def replicate_variance(

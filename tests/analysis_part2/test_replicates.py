@@ -48,6 +48,36 @@ conv <- list(
   jkn_nl_remove = quote({options(survey.lonely.psu = "remove"); on.exit(options(survey.lonely.psu = "fail"));
                       as.svrepdesign(dnl, type = "JKn")})
 )
+scd <- rd("scd.csv")
+repw <- 2 * cbind(c(1,0,1,0,1,0), c(1,0,0,1,0,1), c(0,1,1,0,0,1), c(0,1,0,1,1,0))
+sup <- list()
+one_sup <- function(d, y) {
+  t <- svytotal(y, d)
+  list(se = SE(t), degf = S(degf(d)), scale = S(d$scale), rscales = d$rscales)
+}
+sup$scd_brr <- one_sup(suppressWarnings(svrepdesign(data = scd, type = "BRR", repweights = repw,
+                                                    combined.weights = FALSE)), ~alive + arrests)
+jk <- as.svrepdesign(dstrat, type = "JKn")
+jkw <- weights(jk, "analysis")
+strat_jk <- cbind(strat, setNames(as.data.frame(jkw), paste0("rw", seq_len(ncol(jkw)))))
+sup$jkn_comb <- one_sup(svrepdesign(data = strat_jk, repweights = "rw[0-9]+", weights = ~pw,
+                                    type = "JKn", rscales = jk$rscales, combined.weights = TRUE),
+                        ~api00 + enroll)
+sup$jkn_comb_mse <- one_sup(svrepdesign(data = strat_jk, repweights = "rw[0-9]+", weights = ~pw,
+                                        type = "JKn", rscales = jk$rscales, mse = TRUE),
+                            ~api00 + enroll)
+fy <- suppressWarnings(as.svrepdesign(dstrat, type = "Fay", fay.rho = 0.3))
+fyw <- weights(fy, "analysis")
+strat_fy <- cbind(strat, setNames(as.data.frame(fyw), paste0("rw", seq_len(ncol(fyw)))))
+sup$fay_comb <- one_sup(svrepdesign(data = strat_fy, repweights = "rw[0-9]+", weights = ~pw,
+                                    type = "Fay", rho = 0.3), ~api00 + enroll)
+sup$jk1_guess <- one_sup(suppressWarnings(svrepdesign(data = strat_jk, repweights = "rw[0-9]+",
+                                                      weights = ~pw, type = "JK1")), ~api00)
+sup$other <- one_sup(suppressWarnings(svrepdesign(data = strat_fy, repweights = "rw[0-9]+",
+                                                  weights = ~pw, type = "other", scale = 0.04,
+                                                  rscales = 0.5)), ~api00)
+OUT$supplied <- sup
+OUT$supplied_w <- list(jk = jkw, fay = fyw)
 yv <- list(strat = ~api00 + enroll, clus1 = ~api00 + enroll, clus2 = ~api00,
            nh = ~WTMEC2YR, nl = ~WTMEC2YR, nb = ~WTMEC2YR)
 for (nm in names(conv)) {
@@ -167,6 +197,56 @@ def test_replicate_factors_match_as_svrepdesign(r_out, name):
     means = totals / rw.sum(axis=0)[:, None]
     vm = rf.variance(means, that / w.sum())
     assert max_rel(np.sqrt(np.diag(np.atleast_2d(vm))), arr(exp["se_mean"])) < 1e-9
+
+
+@pytest.mark.r
+def test_supplied_replicate_weights_as_svrepdesign(r_out):
+    sup = r_out["supplied"]
+    scd = pd.read_csv(DATA / "scd.csv")
+    repw = 2 * np.array([[1, 0, 1, 0, 1, 0], [1, 0, 0, 1, 0, 1], [0, 1, 1, 0, 0, 1],
+                         [0, 1, 0, 1, 1, 0]], dtype=float).T
+    strat = pd.read_csv(DATA / "apistrat.csv")
+    pw = strat["pw"].to_numpy(float)
+    jkw = np.column_stack([arr(c) for c in r_out["supplied_w"]["jk"]])
+    fyw = np.column_stack([arr(c) for c in r_out["supplied_w"]["fay"]])
+    jk_rscales = arr(r_out["jkn_strat"]["rscales"])
+    built = {
+        "scd_brr": (RP.supplied_replicates(repw, None, type="BRR", combined_weights=False),
+                    scd[["alive", "arrests"]]),
+        "jkn_comb": (RP.supplied_replicates(jkw, pw, type="JKn", rscales=jk_rscales),
+                     strat[["api00", "enroll"]]),
+        "jkn_comb_mse": (RP.supplied_replicates(jkw, pw, type="JKn", rscales=jk_rscales,
+                                                mse=True), strat[["api00", "enroll"]]),
+        "fay_comb": (RP.supplied_replicates(fyw, pw, type="Fay", rho=0.3),
+                     strat[["api00", "enroll"]]),
+        "jk1_guess": (RP.supplied_replicates(jkw, pw, type="JK1"), strat[["api00"]]),
+        "other": (RP.supplied_replicates(fyw, pw, type="other", scale=0.04, rscales=0.5),
+                  strat[["api00"]]),
+    }
+    for name, (rw, ydf) in built.items():
+        exp = sup[name]
+        y = ydf.to_numpy(float)
+        v = rw.variance(rw.replicate_weights.T @ y, rw.weights @ y)
+        assert max_rel(np.sqrt(np.diag(v)), arr(exp["se"])) < 1e-9, name
+        assert rw.degf() == int(exp["degf"]), name
+        assert abs(rw.scale - exp["scale"]) <= 1e-15 * exp["scale"], name
+        # R keeps a single rscales value as given (recycled in svrVar)
+        np.testing.assert_allclose(rw.rscales, np.broadcast_to(arr(exp["rscales"]), (rw.replicates,)),
+                                   rtol=1e-15)
+    with pytest.raises(RP.ReplicateError, match="rscales must be provided"):
+        RP.supplied_replicates(jkw, pw, type="JKn")
+    with pytest.raises(RP.ReplicateError, match="supply rho"):
+        RP.supplied_replicates(fyw, pw, type="Fay")
+    with pytest.raises(RP.ReplicateError, match="rscales has length"):
+        RP.supplied_replicates(fyw, pw, type="other", rscales=[1.0, 2.0])
+
+
+def test_converted_factors_give_replicate_weights():
+    s = np.array(["a", "a", "b", "b"])
+    rf = RP.brr_factors(s, np.arange(4))
+    rw = rf.with_weights(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(rw.replicate_weights, rf.unit_factors() * [[1], [2], [3], [4]])
+    assert rw.scale == rf.scale and rw.replicates == rf.replicates
 
 
 def test_replicate_variance_formula():
