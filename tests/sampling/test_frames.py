@@ -202,3 +202,47 @@ def test_bad_frames_give_precise_errors(vn_frame, edit, plan, message):
     from sampling import SamplingError
 
     assert isinstance(info.value, SamplingError)
+
+
+def test_digest_follows_the_documented_canonical_form():
+    # An independent, row-by-row reading of the canonical form in sampling/frame.py.
+    import hashlib
+    import struct
+
+    frame = pd.DataFrame(
+        {"tên": ["Bến Nghé", None, "Quận 1"], "x": [1.5, np.nan, -0.0], "a": ["1", "2", "3"]}
+    )
+    frame["tên"] = frame["tên"].astype(object)
+
+    def col(name, values, numeric):
+        missing = [v is None or (isinstance(v, float) and np.isnan(v)) for v in values]
+        h = hashlib.sha256()
+        kind = b"f8" if numeric else b"utf8"
+        h.update(
+            b"column\0" + name.encode() + b"\0" + kind + b"\0" + struct.pack("<Q", len(values))
+        )
+        h.update(np.packbits(np.array(missing)).tobytes())
+        if numeric:
+            h.update(
+                b"".join(
+                    struct.pack("<d", 0.0 if m or v == 0 else v)
+                    for v, m in zip(values, missing, strict=True)
+                )
+            )
+        else:
+            h.update(
+                "\0".join("" if m else str(v) for v, m in zip(values, missing, strict=True)).encode(
+                    "utf-8"
+                )
+            )
+        return h.digest()
+
+    cols = {
+        "tên": col("tên", list(frame["tên"]), False),
+        "x": col("x", list(frame["x"]), True),
+        "a": col("a", list(frame["a"]), False),
+    }
+    h = hashlib.sha256(b"surveyapp-frame/1\0" + struct.pack("<Q", 3))
+    for name in sorted(cols):
+        h.update(name.encode() + b"\0" + cols[name])
+    assert frame_digest(frame).sha256 == h.hexdigest()
