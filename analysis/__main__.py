@@ -53,10 +53,16 @@ def _json_safe(obj: Any) -> Any:
 
 
 def _dump(result: Any) -> str:
+    """JSON text: a list one element per line; NaN and infinities as null."""
+    encode = json.JSONEncoder(allow_nan=False).encode
     if isinstance(result, list):
         if not result:
             return "[]\n"
-        return "[\n" + ",\n".join(json.dumps(_json_safe(r), allow_nan=False) for r in result) + "\n]\n"
+        try:
+            lines = [encode(r) for r in result]
+        except ValueError:  # a non-finite number somewhere
+            lines = [encode(_json_safe(r)) for r in result]
+        return "[\n" + ",\n".join(lines) + "\n]\n"
     return json.dumps(_json_safe(result), allow_nan=False, indent=1) + "\n"
 
 

@@ -230,10 +230,10 @@ def _run(
     with np.errstate(invalid="ignore"):
         se = np.sqrt(var)
     df_design = float(design.degf())
-    from ._dist import qbeta, qt
+    from ._dist import t_quantile
 
     alpha = 1 - confidence_level
-    q = float(qt(1 - alpha / 2, df_design))
+    q = t_quantile(1 - alpha / 2, df_design)
     ci_low = value - q * se
     ci_high = value + q * se
     methods = np.full((D, J), "wald", dtype=object)
@@ -246,6 +246,8 @@ def _run(
         df[:, prop_cols] = ddf
         methods[:, prop_cols] = ci_method
         if ci_method == "beta":
+            from ._dist import qbeta, qt
+
             p = value[:, prop_cols]
             with np.errstate(divide="ignore", invalid="ignore"):
                 n_eff = p * (1 - p) / var[:, prop_cols]

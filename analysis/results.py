@@ -35,6 +35,16 @@ def _clean(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _clean_list(a: np.ndarray) -> list[float | None]:
+    a = np.asarray(a, dtype=float)
+    out = a.tolist()
+    bad = ~np.isfinite(a)
+    if bad.any():
+        for i in np.flatnonzero(bad).tolist():
+            out[i] = None
+    return out
+
+
 @dataclass(frozen=True)
 class Estimate:
     """One estimate with its design-based uncertainty.
@@ -103,10 +113,10 @@ class Estimate:
         """
         if confidence_level is None or confidence_level == self.confidence_level:
             return ConfidenceInterval(self.ci_low, self.ci_high)
-        from ._dist import qt
+        from ._dist import t_quantile
 
         _check_level(confidence_level)
-        q = float(qt(1 - (1 - confidence_level) / 2, self.df))
+        q = t_quantile(1 - (1 - confidence_level) / 2, self.df)
         return ConfidenceInterval(self.value - q * self.se, self.value + q * self.se)
 
     def to_dict(self, deff: bool = True) -> dict[str, Any]:
@@ -272,7 +282,7 @@ class EstimateTable(Sequence):
         covariance of domains sharing strata and PSUs; the interval is Wald with the
         design's degrees of freedom.
         """
-        from ._dist import qt
+        from ._dist import t_quantile
 
         i, k = self._index(a), self._index(b)
         sa, pa = self._column(i)
@@ -281,7 +291,7 @@ class EstimateTable(Sequence):
         se = math.sqrt(var) if var >= 0 else math.nan
         value = float(self.value[i] - self.value[k])
         df = float(self.lin_df)
-        q = float(qt(1 - (1 - self.confidence_level) / 2, df))
+        q = t_quantile(1 - (1 - self.confidence_level) / 2, df)
 
         def label(r: int) -> str:
             txt = self.variable[r] + (f"={self.category[r]}" if self.category[r] is not None else "")
@@ -311,8 +321,28 @@ class EstimateTable(Sequence):
 
     # ------------------------------------------------------------------ export
     def to_records(self, deff: bool = True) -> list[dict[str, Any]]:
-        """One JSON-ready dict per row (the command line's output format)."""
-        return [row.to_dict(deff=deff) for row in self]
+        """One JSON-ready dict per row (the command line's output format).
+
+        The same records as ``[row.to_dict() for row in table]``, built column-wise.
+        """
+        est, se = _clean_list(self.value), _clean_list(self.se)
+        lo, hi = _clean_list(self.ci_low), _clean_list(self.ci_high)
+        de = _clean_list(self.deff) if (deff and self.deff is not None) else None
+        n = np.asarray(self.n).tolist()
+        out = []
+        for i in range(len(self)):
+            d = self.domain[i]
+            rec: dict[str, Any] = {
+                "estimand": self.statistic[i], "variable": self.variable[i],
+                "category": self.category[i], "quantile": None,
+                "domain": None if d is None else dict(d),
+                "estimate": est[i], "se": se[i], "ci_low": lo[i], "ci_high": hi[i],
+            }
+            if deff:
+                rec["deff"] = None if de is None else de[i]
+            rec["n"] = n[i]
+            out.append(rec)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The table as a dict: its settings and its records."""

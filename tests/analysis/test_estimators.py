@@ -151,3 +151,28 @@ def test_proportion_intervals_stay_in_the_unit_interval(clus1):
         ok = np.isfinite(t.ci_low)
         assert np.all(t.ci_low[ok] >= 0) and np.all(t.ci_high[ok] <= 1)
         assert set(t.ci_method) == {method}
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 14, 30, 99, 250, 999, 1000, 1960, 1e5, 1e7, math.inf])
+@pytest.mark.parametrize("p", [0.975, 0.025, 0.95, 0.995, 0.6, 0.999999])
+def test_plain_python_t_quantile_agrees_with_scipy(df, p):
+    # the command line avoids importing scipy for Wald intervals
+    from scipy.special import ndtri, stdtrit
+
+    from analysis._dist import t_quantile
+
+    want = float(ndtri(p)) if math.isinf(df) else float(stdtrit(df, p))
+    assert t_quantile(p, df) == pytest.approx(want, rel=2e-12)
+
+
+def test_t_quantile_edges():
+    from analysis._dist import t_quantile
+
+    assert math.isnan(t_quantile(0.975, 0)) and math.isnan(t_quantile(1.0, 5))
+    assert t_quantile(0.5, 12) == 0.0
+
+
+def test_records_built_column_wise_equal_the_rows(clus1):
+    t = A.estimate(clus1, mean=["api00", "acs.k3"], proportion=["stype"], by="awards")
+    assert t.to_records() == [row.to_dict() for row in t]
+    assert t.to_records(deff=False) == [row.to_dict(deff=False) for row in t]
