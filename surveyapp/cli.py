@@ -7,17 +7,19 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import DomainError
-from .models.codes import Role, TokenScope
+from .models.codes import OrgTypeCode, Role, TokenScope
 
 tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+orgs_cli = AppGroup("orgs", help="Manage organisations.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_command)
 
 
@@ -87,6 +89,27 @@ def tokens_revoke(token_id):
     except DomainError as exc:
         _fail(exc)
     click.echo(f"revoked {token_id}")
+
+
+@orgs_cli.command("create")
+@click.argument("name")
+@click.option("--type", "type_code", type=click.Choice([t.value for t in OrgTypeCode]),
+              required=True, help="Organisation type.")
+@click.option("--short-name", default="", help="Short name.")
+def orgs_create(name, type_code, short_name):
+    """Create an organisation and print its id (e.g. before the first administrator)."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import OrganisationType
+    from .services import organisations
+
+    org_type = db.session.scalar(select(OrganisationType).where(OrganisationType.code == type_code))
+    try:
+        org = organisations.create_organisation(None, name, short_name, org_type.id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(org.id)
 
 
 @users_cli.command("create")

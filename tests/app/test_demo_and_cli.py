@@ -71,8 +71,13 @@ def test_demo_users_can_sign_in(app, db, client, runner, auth):
 
 
 def test_users_create_command(app, db, runner):
-    with app.app_context():
-        org_id = builders.make_org().id
+    created = runner.invoke(args=["orgs", "create", "Ủy ban MTTQ Việt Nam Quận 3", "--type",
+                                  "front_district"])
+    assert created.exit_code == 0, created.output
+    org_id = int(created.output.strip())
+    again = runner.invoke(args=["orgs", "create", "Ủy ban MTTQ Việt Nam Quận 3", "--type",
+                                "front_district"])
+    assert again.exit_code != 0 and "Đã có tổ chức mang tên này." in again.output
     result = runner.invoke(args=["users", "create", "root", "--name", "Quản trị", "--org",
                                  str(org_id), "--role", "system_admin"],
                            input="mat-khau-rat-dai\nmat-khau-rat-dai\n")
