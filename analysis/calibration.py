@@ -707,8 +707,9 @@ def rake(
     design_weights: np.ndarray,
     margins: Sequence[Margin],
     *,
-    maxit: int = 1000,
-    epsilon: float = 1e-12,
+    maxit: int | None = None,
+    epsilon: float | None = None,
+    criterion: str = "misfit",
 ) -> CalibrationResult:
     """Rake weights to several margins by iterative proportional fitting (R's ``rake``).
 
@@ -720,6 +721,13 @@ def rake(
     is the one R reaches with a tight ``control`` (and the raking-ratio solution of
     ``calibrate(calfun = "raking")``; Deville, Särndal & Sautory 1993).
 
+    ``criterion="r"`` reproduces R's stopping rule exactly instead (to match output of
+    R's ``rake()``, e.g. with its default ``control``): after each pass, stop when the
+    largest change of any cell of the joint weighted table is below ``epsilon`` (taken as
+    ``epsilon * Σ w`` when ``epsilon < 1``), at most ``maxit`` passes; defaults
+    ``maxit = 10``, ``epsilon = 1``.  With ``criterion="misfit"`` the defaults are
+    ``maxit = 1000``, ``epsilon = 1e-12``.
+
     Raking multiplies all units of a cell of the joint cross-classification by the same
     factor, so the iteration runs on the (small) table of cell totals and only the final
     multiplication touches the n units; this is what makes a million rows fast.
@@ -727,6 +735,12 @@ def rake(
     w = _check_weights(design_weights)
     if not margins:
         raise CalibrationError("rake needs at least one margin")
+    if criterion not in ("misfit", "r"):
+        raise CalibrationError(f"criterion must be 'misfit' or 'r', got {criterion!r}")
+    if maxit is None:
+        maxit = 10 if criterion == "r" else 1000
+    if epsilon is None:
+        epsilon = 1.0 if criterion == "r" else 1e-12
     if maxit < 1:
         raise CalibrationError("maxit must be at least 1")
     if not epsilon > 0:
@@ -782,6 +796,9 @@ def rake(
     converged = False
     passes = 0
     targets = [m.targets for m in margins]
+    # R's rule: absolute change of the joint table, epsilon relative to Σw when < 1
+    r_eps = epsilon * float(np.sum(w)) if epsilon < 1 else epsilon
+    old_table = cell_w.copy()
     while passes < maxit:
         passes += 1
         factors = []
@@ -791,6 +808,14 @@ def rake(
                 ratio = np.where(tot > 0, tg / tot, 0.0)
             g = g * ratio[lv]
             factors.append(g.copy())
+        if criterion == "r":
+            new_table = cell_w * g
+            delta = float(np.max(np.abs(old_table - new_table)))
+            if delta < r_eps:
+                converged = True
+                break
+            old_table = new_table
+            continue
         worst = 0.0
         for m, lv, tg in zip(margins, cell_level, targets, strict=True):
             tot = np.bincount(lv, weights=cell_w * g, minlength=len(m.levels))
@@ -1105,6 +1130,7 @@ def calibrate_frame(
     trim: Sequence[float] | None = None,
     maxit: int | None = None,
     epsilon: float | None = None,
+    rake_criterion: str = "misfit",
 ) -> tuple[CalibrationResult, CalibrationModel]:
     """The ``calibrate`` subcommand's computation: totals mapping -> calibrated weights.
 
@@ -1136,8 +1162,7 @@ def calibrate_frame(
                 )
             return poststratify(w, model.margins[0]), model
         return rake(
-            w, model.margins, maxit=1000 if maxit is None else maxit,
-            epsilon=1e-12 if epsilon is None else epsilon,
+            w, model.margins, maxit=maxit, epsilon=epsilon, criterion=rake_criterion,
         ), model
     x, tots, names = model.model_matrix()
     result = calibrate(
