@@ -50,15 +50,17 @@ __all__ = [
     "QuantileError",
     "QuantileEstimate",
     "quantile_ci",
+    "replicate_quantile_ci",
     "svyquantile",
     "weighted_quantile",
 ]
 
 QRULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7",
           "hf8", "hf9")
-INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score")
+INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
 
 MeanSE = Callable[[np.ndarray], tuple[float, float]]
+ReplicateVariance = Callable[[np.ndarray, float], float]
 
 
 class QuantileError(AnalysisError, ValueError):
@@ -336,6 +338,10 @@ def quantile_ci(
         )
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
+    if interval_type == "quantile":
+        raise QuantileError(
+            "interval type 'quantile' needs replicate weights: use replicate_quantile_ci"
+        )
     if interval_type == "score":
         return _score_ci(x, w, p, mean_se=mean_se, df=df, n_rows=n_rows, qrule=qrule,
                          alpha=alpha)
@@ -404,6 +410,34 @@ def _score_ci(x, w, p, *, mean_se, df, n_rows, qrule, alpha):
             weighted_quantile(x, w, float(np.mean(x <= roots[1])), qrule))
 
 
+def replicate_quantile_ci(
+    x: np.ndarray,
+    p: float,
+    qhat: float,
+    *,
+    replicate_weights: np.ndarray,
+    variance: ReplicateVariance,
+    df: float,
+    qrule: str = "math",
+    alpha: float = 0.05,
+) -> tuple[float, float]:
+    """R's ``interval.type = "quantile"`` for replicate designs (``survey:::repCI``).
+
+    The quantile is recomputed with every column of ``replicate_weights`` (n, R) by
+    ``qrule``; ``variance(thetas, qhat)`` combines them (``svrVar`` with the design's scale,
+    rscales and mse, e.g. ``ReplicateWeights.variance``) and the interval is
+    ``q̂ ± t_{1−α/2, df} √v``.
+    """
+    x = np.asarray(x, dtype=float)
+    rw = np.asarray(replicate_weights, dtype=float)
+    if rw.ndim != 2 or rw.shape[0] != x.size:
+        raise QuantileError("replicate_weights must be an n x R matrix for the n values")
+    reps = np.array([weighted_quantile(x, rw[:, r], p, qrule) for r in range(rw.shape[1])])
+    v = float(np.asarray(variance(reps, qhat)))
+    half = math.sqrt(v) * _qt(1 - alpha / 2, df)
+    return qhat - half, qhat + half
+
+
 @dataclass(frozen=True)
 class QuantileEstimate:
     """One quantile: estimate, interval and R's derived SE ``(hi − lo) / (2 t_{1−α/2})``."""
@@ -433,6 +467,9 @@ def svyquantile(
     qrule: str = "math",
     interval_type: str = "mean",
     alpha: float = 0.05,
+    replicate_weights: np.ndarray | None = None,
+    replicate_variance: ReplicateVariance | None = None,
+    replicate_design: bool = False,
 ) -> list[QuantileEstimate]:
     """Quantiles with intervals for one variable, as ``svyquantile(~x, design, probs)``.
 
@@ -440,6 +477,15 @@ def svyquantile(
     design's ``svymean``; ``df`` its ``degf``; ``n_rows`` its ``nrow`` (default ``len(x)``).
     With ``mean_se=None`` only point estimates are computed (R's ``ci = FALSE``) and the
     interval fields are NaN.  The SE is R's: the interval's width over ``2 t_{1-α/2, df}``.
+
+    Replicate designs (``svyquantile.svyrep.design``): the Woodruff-type intervals work
+    unchanged with a ``mean_se`` computed from the replicates; ``interval_type="quantile"``
+    (replicate quantiles) needs ``replicate_weights`` (n, R) and ``replicate_variance``
+    (``svrVar``); ``"score"`` is for linearisation designs only, as in R.  Pass
+    ``replicate_design=True`` for a replicate design to get R's numbers: survey 4.1.1's
+    ``svyquantile.svyrep.design`` calls ``woodruffCI`` without its ``method`` argument, so
+    ``"beta"``, ``"xlogit"`` and ``"asin"`` all give the ``"mean"`` (Woodruff) interval there;
+    we do the same (the result still records the requested type).
     """
     if not 0 < alpha < 1:
         raise QuantileError("alpha must be in (0, 1)")
@@ -452,17 +498,39 @@ def svyquantile(
     if np.any(w < 0) or np.any(np.isnan(w)):
         raise QuantileError("weights must be non-negative numbers")
     n_rows = x.size if n_rows is None else int(n_rows)
+    if interval_type not in INTERVAL_TYPES:
+        raise QuantileError(
+            f"interval_type must be one of {', '.join(INTERVAL_TYPES)}, got {interval_type!r}"
+        )
+    if replicate_design and interval_type == "score":
+        raise QuantileError("the score interval is not available for replicate designs (R)")
+    if not replicate_design and interval_type == "quantile":
+        raise QuantileError("interval type 'quantile' is for replicate designs")
+    # survey 4.1.1 quirk reproduced: replicate designs use Woodruff for beta/xlogit/asin
+    ci_type = "mean" if replicate_design and interval_type in ("beta", "xlogit", "asin") \
+        else interval_type
     out = []
     for p in probs:
         p = float(p)
         if not 0 <= p <= 1:
             raise QuantileError(f"quantile probabilities must be in [0, 1], got {p}")
         q = weighted_quantile(x, w, p, qrule)
+        if interval_type == "quantile":
+            if replicate_weights is None or replicate_variance is None:
+                raise QuantileError(
+                    "interval type 'quantile' needs replicate_weights and replicate_variance"
+                )
+            lo, hi = replicate_quantile_ci(
+                x, p, q, replicate_weights=replicate_weights, variance=replicate_variance,
+                df=df, qrule=qrule, alpha=alpha)
+            se = (hi - lo) / (2 * _qt(1 - alpha / 2, df))
+            out.append(QuantileEstimate(p, q, lo, hi, se, qrule, interval_type))
+            continue
         if mean_se is None:
             out.append(QuantileEstimate(p, q, math.nan, math.nan, math.nan, qrule, interval_type))
             continue
         lo, hi = quantile_ci(x, w, p, q, mean_se=mean_se, df=df, n_rows=n_rows,
-                             interval_type=interval_type, qrule=qrule, alpha=alpha)
+                             interval_type=ci_type, qrule=qrule, alpha=alpha)
         se = (hi - lo) / (2 * _qt(1 - alpha / 2, df))
         out.append(QuantileEstimate(p, q, lo, hi, se, qrule, interval_type))
     return out

@@ -14,12 +14,16 @@ import pandas as pd
 import pytest
 
 from analysis import quantiles as Q
+from analysis import replicates as RP
 
 from ._rutil import DATA, run_r
 
 PROBS = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9]
 VARS = ["api00", "enroll", "meals"]
 SCORE_QRULES = ["math", "hf4", "hf7", "shahvaish"]
+LIN_TYPES = ("mean", "beta", "xlogit", "asin", "score")
+REP_TYPES = ("mean", "beta", "xlogit", "asin", "quantile")
+REP_PROBS = [0.1, 0.25, 0.5, 0.75, 0.9]
 
 R_BODY = r"""
 strat <- rd("apistrat.csv"); srs <- rd("apisrs.csv")
@@ -54,6 +58,18 @@ for (it in itypes) {
 sub <- subset(des$strat, awards == "Yes")
 OUT$score_p01 <- tryCatch({svyquantile(~api00, des$strat, 0.01, interval.type = "score"); "ok"},
                           error = function(e) conditionMessage(e))
+reps <- list(jkn = as.svrepdesign(des$strat, type = "JKn"),
+             brr = suppressWarnings(as.svrepdesign(des$strat, type = "BRR")),
+             fay = suppressWarnings(as.svrepdesign(des$strat, type = "Fay", fay.rho = 0.3)))
+for (rn in names(reps)) {
+  OUT[[paste0("rep|", rn, "|degf")]] <- S(degf(reps[[rn]]))
+  for (it in c("mean", "beta", "xlogit", "asin", "quantile")) for (qr in c("math", "hf7")) {
+    r <- suppressWarnings(svyquantile(~api00 + enroll, reps[[rn]], quantiles = c(0.1, 0.25, 0.5, 0.75, 0.9),
+                                      interval.type = it, qrule = qr))
+    OUT[[paste("rep", rn, it, qr, sep = "|")]] <-
+      lapply(r[c("api00", "enroll")], function(m) unname(as.list(as.data.frame(m))))
+  }
+}
 OUT$sub <- list(degf = S(degf(sub)), nrow = S(nrow(sub)))
 """
 
@@ -118,7 +134,7 @@ def test_mean_se_helper_is_svymean(r_out, dname):
 
 @pytest.mark.r
 @pytest.mark.parametrize("dname", ["strat", "srs"])
-@pytest.mark.parametrize("itype", Q.INTERVAL_TYPES)
+@pytest.mark.parametrize("itype", LIN_TYPES)
 def test_every_qrule_and_interval_matches_r(r_out, dname, itype):
     d, w, strata, fpc = _design(dname)
     ms = _mean_se_factory(w, strata, fpc)
@@ -153,7 +169,7 @@ def test_score_interval_fails_where_r_fails(r_out):
 
 
 @pytest.mark.r
-@pytest.mark.parametrize("itype", Q.INTERVAL_TYPES)
+@pytest.mark.parametrize("itype", LIN_TYPES)
 def test_domain_quantiles_as_svyby(r_out, itype):
     d, w, strata, fpc = _design("strat")
     exp = r_out[f"by|{itype}"]
@@ -175,6 +191,52 @@ def test_domain_quantiles_as_svyby(r_out, itype):
         k += 1
     rows = np.flatnonzero(d["awards"].to_numpy() == "Yes")
     assert r_out["sub"]["degf"] == rows.size - len(np.unique(strata[rows]))
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("rname", ["jkn", "brr", "fay"])
+@pytest.mark.parametrize("itype", REP_TYPES)
+def test_replicate_design_quantiles_match_r(r_out, rname, itype):
+    d, w, strata, fpc = _design("strat")
+    psu = np.arange(len(d))
+    rf = {"jkn": lambda: RP.jkn_factors(strata, psu, fpc),
+          "brr": lambda: RP.brr_factors(strata, psu),
+          "fay": lambda: RP.brr_factors(strata, psu, rho=0.3)}[rname]()
+    rw = rf.with_weights(w)
+    df = r_out[f"rep|{rname}|degf"]
+    assert rw.degf() == df
+
+    def mean_se(z):
+        # svymean on the replicate design: replicate means, svrVar
+        m = float(np.dot(w, z) / w.sum())
+        reps = (rw.replicate_weights.T @ z) / rw.replicate_weights.sum(axis=0)
+        return m, math.sqrt(rw.variance(reps, m))
+
+    for qr in ("math", "hf7"):
+        exp = r_out[f"rep|{rname}|{itype}|{qr}"]
+        for v in ("api00", "enroll"):
+            got = Q.svyquantile(d[v].to_numpy(float), w, REP_PROBS, mean_se=mean_se, df=df,
+                                qrule=qr, interval_type=itype,
+                                replicate_weights=rw.replicate_weights,
+                                replicate_variance=rw.variance, replicate_design=True)
+            q, lo, hi, se = exp[v]
+            for k, g in enumerate(got):
+                ctx = (qr, v, REP_PROBS[k], g, lo[k], hi[k])
+                assert _close(g.quantile, q[k]), ctx
+                assert _close(g.ci_low, lo[k]) and _close(g.ci_high, hi[k]), ctx
+                assert _close(g.se, se[k]), ctx
+
+
+def test_quantile_interval_needs_replicates():
+    with pytest.raises(Q.QuantileError, match="needs replicate_weights"):
+        Q.svyquantile(np.arange(5.0), np.ones(5), [0.5], mean_se=lambda z: (0.5, 0.1),
+                      df=4, interval_type="quantile", replicate_design=True)
+    with pytest.raises(Q.QuantileError, match="for replicate designs"):
+        Q.svyquantile(np.arange(5.0), np.ones(5), [0.5], mean_se=lambda z: (0.5, 0.1),
+                      df=4, interval_type="quantile")
+    with pytest.raises(Q.QuantileError, match="not available for replicate designs"):
+        Q.svyquantile(np.arange(5.0), np.ones(5), [0.5], mean_se=lambda z: (0.5, 0.1),
+                      df=4, interval_type="score", replicate_design=True)
 
 
 def test_qrules_on_textbook_cases():
