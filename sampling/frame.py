@@ -123,7 +123,10 @@ def _numeric_payload(s: pd.Series) -> tuple[bytes, np.ndarray] | None:
 
 def _text_payload(s: pd.Series, name: str) -> tuple[bytes, np.ndarray]:
     missing = s.isna().to_numpy()
-    values = s.to_numpy(dtype=object, na_value="")
+    if missing.any():
+        values = s.to_numpy(dtype=object, na_value="")
+    else:  # no copy needed (the common case for large frames)
+        values = s.to_numpy(dtype=object)
     try:
         joined = "\0".join(values.tolist())
     except TypeError:
