@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import csrf
 
 # No inline scripts or styles anywhere: every script is a file under /static.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -15,7 +17,23 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_FIX"):
         # Behind one reverse proxy that sets X-Forwarded-For/-Proto/-Host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # CSRFProtect's own check is off (WTF_CSRF_CHECK_DEFAULT=False in config.py): this one
+    # runs it for every unsafe request except API calls carrying a Bearer token, which a
+    # browser never adds cross-site (and which then ignore the session cookie).
+    app.before_request(_csrf_unless_bearer)
     app.after_request(_headers)
+
+
+def bearer_request() -> bool:
+    """An /api/ request authenticated by a token rather than by the session cookie."""
+    return (request.path.startswith("/api/")
+            and request.headers.get("Authorization", "").lower().startswith("bearer "))
+
+
+def _csrf_unless_bearer():
+    if not current_app.config["WTF_CSRF_ENABLED"] or bearer_request():
+        return
+    csrf.protect(apply_exemptions=True)
 
 
 def _headers(response: Response) -> Response:

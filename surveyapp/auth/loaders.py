@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, login_manager
 from . import passwords
 from ..models import User
+from ..security import bearer_request
 
 
 class TokenClient:
@@ -38,6 +39,8 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    if bearer_request():  # a token request is judged by its token alone
+        return None
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))
@@ -49,10 +52,9 @@ def load_user_from_token(req):
     """Bearer tokens are accepted on /api/ routes only (pages need a signed-in session)."""
     from ..services.tokens import authenticate_token
 
-    header = req.headers.get("Authorization", "")
-    if not request.path.startswith("/api/") or not header.lower().startswith("bearer "):
+    if not bearer_request():
         return None
-    token = authenticate_token(header[7:].strip())
+    token = authenticate_token(req.headers["Authorization"][7:].strip())
     if token is None:
         return None
     g.api_token = token

@@ -222,7 +222,7 @@ def requires(action: str, loader: Callable[..., object] | None = None, scope: st
         def wrapped(**kwargs):
             p = current_principal()
             if not p.authenticated:
-                if request.blueprint == "api":
+                if request.path.startswith("/api/"):
                     abort(401)
                 return login_manager.unauthorized()
             if scope is not None and p.scopes is not None and scope not in p.scopes:

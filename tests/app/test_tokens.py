@@ -120,3 +120,56 @@ def test_ui_cannot_create_a_token_for_a_foreign_organisation(app, db, client, au
     assert page.status_code == 200 and "Lựa chọn không hợp lệ" in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_api_posts_need_csrf_with_a_session_but_not_with_a_token(database_url):
+    from flask import Flask
+
+    from flask_sqlalchemy.session import _app_ctx_id
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    from surveyapp import create_app
+    from surveyapp.auth.policy import requires
+    from surveyapp.extensions import db as _db
+    from surveyapp.services.tokens import create_token
+
+    app: Flask = create_app(builders.app_config(database_url, WTF_CSRF_ENABLED=True))
+    app.add_url_rule("/api/v1/test-echo", "test_echo", methods=["POST"],
+                     view_func=requires("dashboard.view")(lambda: {"ok": True}))
+    client = app.test_client()
+    with app.app_context():
+        connection = _db.engine.connect()
+    transaction = connection.begin()
+    try:
+        original = _db.session
+        _db.session = scoped_session(sessionmaker(bind=connection,
+                                                  join_transaction_mode="create_savepoint"),
+                                     scopefunc=_app_ctx_id)
+        with app.app_context():
+            org = builders.make_org()
+            builders.make_user("lan", org, Role.ANALYST)
+            raw = create_token(None, "t", ["campaigns:read"],
+                               user=_db.session.scalar(select(builders.User)))[1]
+        # A token needs no CSRF token (and is not refused for lacking one).
+        assert client.post("/api/v1/test-echo", headers=bearer(raw)).status_code == 200
+        # A bad token is not rescued by a session cookie.
+        page = client.get("/login").get_data(as_text=True)
+        csrf_token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post("/login", data={"login": "lan", "password": builders.PASSWORD,
+                                    "csrf_token": csrf_token})
+        assert client.post("/api/v1/test-echo", headers=bearer("sa_bad")).status_code == 401
+        # The session alone must send the CSRF token (header, as the offline page will);
+        # signing in started a fresh session, so take the token from a signed-in page.
+        page = client.get("/").get_data(as_text=True)
+        csrf_token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        assert client.post("/api/v1/test-echo").status_code == 400
+        assert client.post("/api/v1/test-echo",
+                           headers={"X-CSRFToken": csrf_token}).status_code == 200
+    finally:
+        with app.app_context():
+            _db.session.remove()
+        _db.session = original
+        transaction.rollback()
+        connection.close()
+        with app.app_context():
+            _db.engine.dispose()
