@@ -216,12 +216,26 @@ class _Sheet:
     rows: list[tuple[int, list[Any]]]
 
 
+MAX_ROWS = 20000
+
+
+class _TooManyRows(Exception):
+    pass
+
+
 def _load_sheet(ws) -> _Sheet | None:
     header_row = 0
     headers: list[str | None] = []
     rows: list[tuple[int, list[Any]]] = []
+    # Spreadsheet programs often declare a dimension of a million rows by 1,024 columns;
+    # read what is actually stored instead.
+    ws.reset_dimensions()
     for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if not values or all(v is None for v in values):
+            continue
         cells = [_cell(v) for v in values]
+        while cells and cells[-1] is None:
+            cells.pop()
         if not headers:
             if any(c is not None for c in cells):
                 header_row = r
@@ -229,6 +243,8 @@ def _load_sheet(ws) -> _Sheet | None:
             continue
         if any(c is not None for c in cells):
             rows.append((r, cells))
+            if len(rows) > MAX_ROWS:
+                raise _TooManyRows(ws.title)
     if not headers:
         return None
     return _Sheet(ws.title, header_row, headers, rows)
@@ -691,6 +707,9 @@ def read_xlsform(source: Union[str, Path, bytes, BinaryIO], *,
                 key = ws.title.strip().lower()
                 titles[key] = ws.title
                 sheets[key] = _load_sheet(ws)
+        except _TooManyRows as exc:
+            raise XLSFormError([XLSFormProblem(
+                str(exc), None, None, f"the sheet has more than {MAX_ROWS} rows")]) from None
         except Exception as exc:  # a sheet whose XML is broken
             raise XLSFormError([XLSFormProblem(
                 None, None, None, f"cannot read the workbook's sheets ({type(exc).__name__}: "
