@@ -25,9 +25,10 @@ def index():
     """The person's tokens (and their organisations' ones, for an organisation admin)."""
     p = current_principal()
     admin_orgs = sorted(p.org_ids(Role.ORG_ADMIN))
-    form = TokenForm()
-    form.owner.choices = [(0, _("Me (%(login)s)", login=current_user.login))] + [
+    owners = [(0, _("Me (%(login)s)", login=current_user.login))] + [
         (org.id, org.name) for org in (db.session.get(Organisation, i) for i in admin_orgs)]
+    form = TokenForm()
+    form.owner.choices = owners
     raw = None
     if form.validate_on_submit():
         org = db.session.get(Organisation, form.owner.data) if form.owner.data else None
@@ -41,7 +42,7 @@ def index():
         else:
             flash(_("Token created. Copy it now: it will not be shown again."), "success")
             form = TokenForm(formdata=None)
-            form.owner.choices = [(0, current_user.login)]
+            form.owner.choices = owners
     return render_template("tokens/index.html", form=form, raw_token=raw,
                            tokens=tokens.tokens_for(current_user), confirm_form=ConfirmForm())
 

@@ -173,3 +173,19 @@ def test_api_posts_need_csrf_with_a_session_but_not_with_a_token(database_url):
         connection.close()
         with app.app_context():
             _db.engine.dispose()
+
+
+def test_organisation_admin_creates_an_organisation_token(app, db, client, auth):
+    with app.app_context():
+        org = builders.make_org("Hội Liên hiệp Phụ nữ (thử)")
+        builders.make_user("ha", org, Role.ORG_ADMIN)
+        org_id = org.id
+    auth.login("ha")
+    page = client.post("/tokens/", data={"name": "Cổng dữ liệu", "owner": str(org_id),
+                                         "scopes": ["results:read"]}).get_data(as_text=True)
+    assert 'data-testid="raw-token"' in page
+    # The form offered again still lists the organisation as a possible owner.
+    assert f'<option value="{org_id}">Hội Liên hiệp Phụ nữ (thử)</option>' in page
+    with app.app_context():
+        token = db.session.scalar(select(ApiToken))
+        assert token.organisation_id == org_id and token.user_id is None
