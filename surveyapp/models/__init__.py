@@ -12,10 +12,12 @@ from .registry import (
     Procedure,
     procedure_agency,
 )
+from .sampling_plans import SamplingCase, SamplingPlan
 from .users import ApiToken, Membership, User
 
 __all__ = [
     "AdminUnit", "AdminUnitSuccession", "Agency", "AgencySuccession", "ApiToken", "AuditEvent",
     "Campaign", "Job", "Membership", "Organisation", "OrganisationType", "Procedure", "User",
+    "SamplingCase", "SamplingPlan",
     "campaign_agency", "campaign_procedure", "procedure_agency",
 ]

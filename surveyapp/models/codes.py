@@ -93,6 +93,34 @@ CAMPAIGN_TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
 }
 
 
+class SamplingPlanStatus(enum.StrEnum):
+    """A sampling plan: a draft, drawn (sample stored, still changeable), locked (final)."""
+
+    DRAFT = "draft"
+    DRAWN = "drawn"
+    LOCKED = "locked"
+
+
+SAMPLING_PLAN_STATUS_LABELS = {
+    SamplingPlanStatus.DRAFT: _l("Draft"),
+    SamplingPlanStatus.DRAWN: _l("Drawn"),
+    SamplingPlanStatus.LOCKED: _l("Locked"),
+}
+
+
+class CaseStatus(enum.StrEnum):
+    """A case of a drawn sample: to be interviewed, or a reserve kept for substitution."""
+
+    SELECTED = "selected"
+    RESERVE = "reserve"
+
+
+CASE_STATUS_LABELS = {
+    CaseStatus.SELECTED: _l("In the sample"),
+    CaseStatus.RESERVE: _l("Reserve"),
+}
+
+
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
