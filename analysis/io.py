@@ -112,35 +112,71 @@ def read_csv(path: str | Path) -> Table:
         buf = buf[keep]
         nl = np.flatnonzero(buf == 10)
     n_rows = len(nl)
-    delim = np.flatnonzero((buf == 44) | (buf == 10))
-    if len(delim) != n_rows * k:
-        counts = np.diff(np.concatenate(([-1], np.searchsorted(delim, nl) + 0)))
-        bad = int(np.flatnonzero(counts != k)[0]) if np.any(counts != k) else 0
-        raise DataError(f"{path}: row {bad + 1} does not have {k} fields")
-    ends = delim.reshape(n_rows, k)
+    # Work in chunks of rows that fit in the CPU cache: every column is parsed with a
+    # few passes over the bytes, which is slow once the buffer is larger than the cache.
+    bounds = list(range(0, n_rows, _CHUNK_ROWS)) + [n_rows]
+    numeric: list[list[np.ndarray]] = [[] for _ in header]
+    text: set[int] = set()
+    for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+        b0 = 0 if r0 == 0 else int(nl[r0 - 1]) + 1
+        cbuf = buf[b0 : int(nl[r1 - 1]) + 1]
+        starts_t, ends_t = _field_offsets(cbuf, r1 - r0, k, r0, path)
+        for c in range(k):
+            if c in text:
+                continue
+            vals = _parse_fields(cbuf, starts_t[c], ends_t[c])
+            if vals is None:
+                text.add(c)
+                numeric[c] = []
+            else:
+                numeric[c].append(vals)
+    columns: dict[str, np.ndarray] = {}
+    for c, name in enumerate(header):
+        if c not in text:
+            columns[name] = np.concatenate(numeric[c]) if numeric[c] else np.empty(0)
+            continue
+        raws = []
+        for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+            b0 = 0 if r0 == 0 else int(nl[r0 - 1]) + 1
+            cbuf = buf[b0 : int(nl[r1 - 1]) + 1]
+            starts_t, ends_t = _field_offsets(cbuf, r1 - r0, k, r0, path)
+            raws.append(_gather(cbuf, starts_t[c], ends_t[c]))
+        width = max(r.dtype.itemsize for r in raws)
+        columns[name] = parse_column(np.concatenate([r.astype(f"S{width}") for r in raws]))
+    return Table(columns, n_rows)
+
+
+_CHUNK_ROWS = 1 << 15
+
+
+def _field_offsets(cbuf: np.ndarray, rows: int, k: int, first_row: int, path) -> tuple:
+    """Start and end offsets of every field of a chunk, one row per column."""
+    delim = np.flatnonzero((cbuf == 44) | (cbuf == 10))
+    nl = np.flatnonzero(cbuf == 10)
+    if len(delim) != rows * k:
+        per_row = np.diff(np.concatenate(([-1], np.searchsorted(delim, nl) + 0)))
+        bad = int(np.flatnonzero(per_row != k)[0]) if np.any(per_row != k) else 0
+        raise DataError(f"{path}: row {first_row + bad + 1} does not have {k} fields")
+    ends = delim.reshape(rows, k)
     if not np.array_equal(ends[:, -1], nl):
         raise DataError(f"{path}: rows do not all have {k} fields")
     starts = np.empty_like(ends)
     starts[:, 0] = np.concatenate(([0], nl[:-1] + 1))
     starts[:, 1:] = ends[:, :-1] + 1
-    starts_t, ends_t = starts.T.copy(), ends.T.copy()  # one contiguous row per column
-    columns: dict[str, np.ndarray] = {}
-    for c, name in enumerate(header):
-        columns[name] = _parse_fields(buf, starts_t[c], ends_t[c])
-    return Table(columns, n_rows)
+    return starts.T, ends.T  # views: row c is column c (strided, but the chunk is in cache)
 
 
 _POW10 = np.array([10.0**k for k in range(23)])
 
 
-def _parse_fields(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Type one column given by field offsets into the file's bytes.
+def _parse_fields(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
+    """Numbers of one column given by field offsets into the file's bytes, or None.
 
     Plain decimals (optional sign, digits, one point, at most 15 digits) are converted
     with integer arithmetic and one division by a power of ten, which is exact
     (Clinger's fast path: the same double as Python's ``float()``); other fields (more
-    digits, exponents, ``inf``) go through numpy's general conversion, and a column
-    with a field that is not a number is categorical.
+    digits, exponents, ``inf``) go through numpy's general conversion; ``None`` when a
+    field is not a number (the column is categorical).
     """
     length = end - start
     n = len(start)
@@ -185,7 +221,7 @@ def _parse_fields(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
         if np.isnan(other).any():
             raise ValueError("nan text is not a number here")
     except ValueError:
-        return parse_column(_gather(buf, start, end))
+        return None
     vals[rows] = other
     return vals
 

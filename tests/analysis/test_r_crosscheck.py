@@ -61,14 +61,15 @@ for (sp in specs) {
     add("total_y2", function() std(svytotal(~y2, des, na.rm = TRUE, deff = TRUE)))
     add("mean_cat", function() { m <- svymean(~cat, des, na.rm = TRUE)
                                  c(st(m), list(names = names(coef(m)))) })
-    add("ratio", function() st(svyratio(~y1, ~x, des, na.rm = TRUE)))
+    add("ratio", function() std(svyratio(~y1, ~x, des, na.rm = TRUE, deff = TRUE)))
     add("by_mean", function() { b <- svyby(~y1, ~g1, des, svymean, na.rm = TRUE, deff = TRUE)
       list(est = num(coef(b)), se = num(SE(b)), deff = num(deff(b)), dom = as.character(b$g1)) })
     add("by_total", function() { b <- svyby(~y2, ~g1 + g2, des, svytotal, na.rm = TRUE)
       list(est = num(coef(b)), se = num(SE(b)),
            dom = paste(as.character(b$g1), as.character(b$g2), sep = ".")) })
-    add("by_ratio", function() { b <- svyby(~y1, ~g1, des, svyratio, denominator = ~x, na.rm = TRUE)
-      list(est = num(coef(b)), se = num(SE(b)), dom = as.character(b$g1)) })
+    add("by_ratio", function() { b <- svyby(~y1, ~g1, des, svyratio, denominator = ~x,
+                                            na.rm = TRUE, deff = TRUE)
+      list(est = num(coef(b)), se = num(SE(b)), deff = num(deff(b)), dom = as.character(b$g1)) })
     add("ciprop", function() { m <- svyciprop(~I(bin == 1), des, method = sp$ci)
       list(est = num(coef(m)), se = num(SE(m)), ci = num(attr(m, "ci"))) })
     add("by_ciprop", function() {
@@ -201,12 +202,12 @@ def _library(spec: dict, data) -> dict:
     add("total_y2", lambda: {**cols(t := A.total("y2", des)), "deff": list(t.deff)})
     add("mean_cat", lambda: {**cols(t := A.mean("cat", des)),
                              "names": ["cat" + c for c in t.category]})
-    add("ratio", lambda: cols(A.ratio("y1", "x", des)))
+    add("ratio", lambda: {**cols(t := A.ratio("y1", "x", des)), "deff": list(t.deff)})
     add("by_mean", lambda: {**cols(t := A.mean("y1", des, by="g1")), "deff": list(t.deff),
                             "dom": [dict(d)["g1"] for d in t.domain]})
     add("by_total", lambda: {**cols(t := A.total("y2", des, by=["g1", "g2"])),
                              "dom": [".".join(v for _, v in d) for d in t.domain]})
-    add("by_ratio", lambda: {**cols(t := A.ratio("y1", "x", des, by="g1")),
+    add("by_ratio", lambda: {**cols(t := A.ratio("y1", "x", des, by="g1")), "deff": list(t.deff),
                              "dom": [dict(d)["g1"] for d in t.domain]})
     binary = data["bin"] == 1
 
