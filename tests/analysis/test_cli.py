@@ -156,3 +156,41 @@ def test_process_help_and_no_traceback(tmp_path):
                            "--mean", "a"], capture_output=True, text=True, cwd=repo)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_two_stage_design_with_fpc_at_both_stages(capsys):
+    # R 4.2.2, survey 4.1.1:
+    #   des <- svydesign(id=~dnum+snum, fpc=~fpc1+fpc2, data=apiclus2)
+    #   svymean(~api00, des, deff=TRUE); svyby(~enroll, ~stype, des, svytotal, na.rm=TRUE)
+    code, out, err = run(capsys, "estimate", "--data", str(DATA / "apiclus2.csv"),
+                         "--ids", "dnum+snum", "--fpc", "fpc1+fpc2", "--mean", "api00", "--deff")
+    assert code == 0 and err == ""
+    (row,) = json.loads(out)
+    assert row["estimate"] == pytest.approx(670.8118081180812169, rel=1e-12)
+    assert row["se"] == pytest.approx(30.0990273768366023, rel=1e-10)
+    assert row["deff"] == pytest.approx(6.2505137557125794, rel=1e-10)
+    code, out, _ = run(capsys, "estimate", "--data", str(DATA / "apiclus2.csv"),
+                       "--ids", "dnum+snum", "--fpc", "fpc1+fpc2", "--total", "enroll",
+                       "--by", "stype")
+    rows = {r["domain"]["stype"]: r for r in json.loads(out)}
+    for stype, est, se in (("E", 1161343.97999999998, 334451.84837550472),
+                           ("H", 715486.12000000011, 338720.98813905701),
+                           ("M", 762442.83000000007, 291735.04183014896)):
+        assert rows[stype]["estimate"] == pytest.approx(est, rel=1e-12)
+        assert rows[stype]["se"] == pytest.approx(se, rel=1e-10)
+
+
+def test_nest_probs_and_warnings(tmp_path, capsys):
+    f = tmp_path / "n.csv"
+    f.write_text("st,psu,p,y\n1,1,0.5,1\n1,2,0.5,2\n2,1,0.25,3\n2,2,0.25,5\n")
+    code, out, err = run(capsys, "estimate", "--data", str(f), "--ids", "psu", "--strata", "st",
+                         "--probs", "p", "--mean", "y")
+    assert code == 1 and "nest=TRUE" in err
+    code, out, err = run(capsys, "estimate", "--data", str(f), "--ids", "psu", "--strata", "st",
+                         "--probs", "p", "--nest", "--mean", "y")
+    assert code == 0 and err == ""
+    assert json.loads(out)[0]["estimate"] == pytest.approx((2 * 1 + 2 * 2 + 4 * 3 + 4 * 5) / 12)
+    # no weights at all: R's warning on stderr, the estimate on stdout
+    code, out, err = run(capsys, "estimate", "--data", str(f), "--mean", "y")
+    assert code == 0 and err == "warning: No weights or probabilities supplied, assuming equal probability\n"
+    assert json.loads(out)[0]["estimate"] == pytest.approx(2.75)
