@@ -59,6 +59,7 @@ __all__ = [
     "calibrate",
     "calibrate_frame",
     "calibration_residuals",
+    "domain_residual_parts",
     "poststratify",
     "rake",
     "weight_diagnostics",
@@ -275,6 +276,115 @@ def calibration_residuals(
             )
         x = adj.residualise(x)
     return x[:, 0] if one_d else x
+
+
+def domain_residual_parts(
+    scores: np.ndarray,
+    domain: np.ndarray,
+    n_domains: int,
+    adjustment: CalibrationAdjustment,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration residuals of domain scores in factored form, for many domains at once.
+
+    For domain estimation the score of variable j in domain d is ``x_ij 1{domain_i = d}``;
+    its calibration residual is *not* zero outside the domain, so materialising the
+    residuals costs n x (domains x variables).  Every calibration residual is
+    ``x − F c(x)``, linear in x with a fixed basis F, so this returns
+
+    * ``F`` (n, q): w_cal·X for calibration (q = model columns), ``w_ps`` × post-stratum
+      indicators for post-stratification, and for raking the stacked ``psw_m`` × level
+      indicators of every margin;
+    * ``C`` (n_domains, q, k): the coefficients for each domain and score column,
+
+    such that ``calibration_residuals(x * (domain == d)[:, None], adjustment)`` equals
+    ``x * (domain == d)[:, None] − F @ C[d]`` (to rounding).  A variance routine then needs
+    only PSU totals: ``rowsum(x, (psu, domain)) − rowsum(F, psu) @ C[d]``, which is linear
+    in n.  Domains are codes ``0..n_domains-1``; units with a negative code are in no
+    domain.  One adjustment at a time (apply several in sequence with the dense
+    :func:`calibration_residuals`).
+    """
+    x = np.asarray(scores, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    dom = np.asarray(domain, dtype=np.int64)
+    n, k = x.shape
+    if dom.shape != (n,):
+        raise CalibrationError(f"{dom.size} domain codes for {n} score rows")
+    inside = dom >= 0
+    dsafe = np.where(inside, dom, 0)
+
+    def group_sums(values: np.ndarray, level: np.ndarray, n_levels: int) -> np.ndarray:
+        """(n_domains, n_levels, k) sums of values (n, k) by (domain, level)."""
+        key = dsafe * n_levels + level
+        out = np.empty((n_domains * n_levels, k))
+        for j in range(k):
+            out[:, j] = np.bincount(key, weights=np.where(inside, values[:, j], 0.0),
+                                    minlength=n_domains * n_levels)
+        return out.reshape(n_domains, n_levels, k)
+
+    if adjustment.kind == "greg":
+        xm = adjustment.model
+        g = adjustment.g
+        ww = adjustment.design_weights
+        w_cal = g * ww
+        p = xm.shape[1]
+        # R: fitted = w_cal X (X'WX)^+ X' (x / g), W = design weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xg = np.where(g[:, None] == 0, 0.0, x / np.where(g == 0, 1.0, g)[:, None])
+        tmat = (xm * ww[:, None]).T @ xm
+        tinv = np.linalg.pinv(tmat, rcond=1e-10)
+        s = np.empty((n_domains, p, k))
+        for c in range(p):
+            s[:, c, :] = group_sums(xg * xm[:, [c]], np.zeros(n, dtype=np.int64), 1)[:, 0, :]
+        coef = np.einsum("pq,dqk->dpk", tinv, s)
+        return xm * w_cal[:, None], coef
+    if adjustment.kind == "poststratify":
+        psw = np.array(adjustment.weights, dtype=float)
+        oldw = adjustment.design_weights
+        psw[(psw == 0) & (oldw == 0)] = 1.0
+        codes = adjustment.codes
+        h = int(codes.max()) + 1
+        den = np.bincount(codes, weights=oldw, minlength=h)
+        num = group_sums(x * (oldw / psw)[:, None], codes, h)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = num / den[None, :, None]
+        basis = np.zeros((n, h))
+        basis[np.arange(n), codes] = psw
+        return basis, coef
+    if adjustment.kind == "rake":
+        # Backfitting in coefficient space: x_cur = x0 − Σ_m psw_m E_m c_m, and each step
+        # c_m += ave_l((x_cur / psw_m)) computed from level sums and cross-level Gram blocks.
+        w0 = adjustment.design_weights
+        cells = adjustment.codes
+        psws = [w0 * f[cells] for f in adjustment.margin_factors]
+        levels = [lv[cells] for lv in adjustment.margin_cells]
+        sizes = [int(lv.max()) + 1 for lv in adjustment.margin_cells]
+        offsets = np.r_[0, np.cumsum(sizes)]
+        q = int(offsets[-1])
+        counts = [np.bincount(lv, minlength=sz).astype(float) for lv, sz in zip(levels, sizes,
+                                                                              strict=True)]
+        s0 = [group_sums(x / psw[:, None], lv, sz) for psw, lv, sz in zip(psws, levels, sizes,
+                                                                          strict=True)]
+        # gram[m][m'][l, l'] = Σ_{i in l (margin m), l' (margin m')} psw_m'(i) / psw_m(i)
+        gram = [[None] * len(sizes) for _ in sizes]
+        for a, (pa, la, sa) in enumerate(zip(psws, levels, sizes, strict=True)):
+            for b, (pb, lb, sb) in enumerate(zip(psws, levels, sizes, strict=True)):
+                gram[a][b] = np.bincount(la * sb + lb, weights=pb / pa,
+                                         minlength=sa * sb).reshape(sa, sb)
+        coef = np.zeros((n_domains, q, k))
+        for _ in range(_RAKE_BACKFIT_SWEEPS):
+            for a, sa in enumerate(sizes):
+                sub = s0[a].copy()
+                for b in range(len(sizes)):
+                    cb = coef[:, offsets[b]:offsets[b + 1], :]
+                    sub -= np.einsum("lm,dmk->dlk", gram[a][b], cb)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    coef[:, offsets[a]:offsets[a + 1], :] += sub / counts[a][None, :, None]
+        basis = np.zeros((n, q))
+        for a, (psw, lv) in enumerate(zip(psws, levels, strict=True)):
+            basis[np.arange(n), offsets[a] + lv] = psw
+        return basis, coef
+    raise CalibrationError(f"unknown calibration adjustment kind {adjustment.kind!r}")
 
 
 @dataclass(frozen=True)

@@ -430,3 +430,30 @@ def test_property_se_of_calibration_variable_total_is_zero(problem):
     e = C.calibration_residuals(scores, res.adjustment)
     # a calibration variable is fitted exactly by the calibration regression
     assert np.max(np.abs(e)) <= 1e-8 * np.max(np.abs(scores))
+
+
+@pytest.mark.parametrize("method", ["linear", "raking", "logit", "poststratify", "rake"])
+def test_domain_residual_parts_equal_dense_residuals(method):
+    d = _load("apistrat.csv")
+    w = d["pw"].to_numpy(float)
+    st = {"E": 4421, "H": 755, "M": 1018}
+    sw = {"No": 1072, "Yes": 5122}
+    totals = {
+        "linear": {"stype": st, "api99": 3914069},
+        "raking": {"stype": st, "sch.wide": sw},
+        "logit": {"stype": st, "sch.wide": sw},
+        "poststratify": {"stype": st},
+        "rake": {"stype": st, "sch.wide": sw, "comp.imp": {"No": 1712, "Yes": 4482}},
+    }[method]
+    kw = {"bounds": (0.5, 2.0)} if method == "logit" else {}
+    res, _ = C.calibrate_frame(d, w, totals, method, **kw)
+    dom, _ = pd.factorize(d["awards"].astype(str) + d["both"].astype(str))
+    dom = np.where(d["api00"].to_numpy() > 800, -1, dom)  # some units in no domain
+    n_dom = int(dom.max()) + 1
+    x = d[["api00", "enroll"]].to_numpy(float) * res.weights[:, None]
+    basis, coef = C.domain_residual_parts(x, dom, n_dom, res.adjustment)
+    for g in range(n_dom):
+        xd = x * (dom == g)[:, None]
+        dense = C.calibration_residuals(xd, res.adjustment)
+        fact = xd - basis @ coef[g]
+        assert np.max(np.abs(dense - fact)) <= 1e-9 * np.max(np.abs(xd))
