@@ -39,6 +39,7 @@ from .model import (
     QuestionnaireFormatError,
 )
 from .validation import Problem, errors, validate_questionnaire, warnings
+from .template import standard_template
 from .xlsform import XLSFormError, XLSFormProblem, read_xlsform, write_xlsform
 
 __all__ = [
@@ -47,5 +48,5 @@ __all__ = [
     "Questionnaire", "QuestionnaireFormatError", "QuestionnaireInvalid", "check_answers",
     "compile_questionnaire", "compute", "errors", "validate_answers",
     "validate_questionnaire", "warnings", "XLSFormError", "XLSFormProblem", "read_xlsform",
-    "write_xlsform",
+    "write_xlsform", "standard_template",
 ]
