@@ -9,6 +9,8 @@ SQLAlchemy's "joining a session into an external transaction" recipe).
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +21,10 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
 
-from builders import app_config
+# tests/builders.py is shared by tests/app and tests/browser; make it importable whatever
+# pytest's import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from builders import app_config  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):

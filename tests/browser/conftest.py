@@ -7,29 +7,25 @@ Fixtures for any issue's browser tests:
 - ``browser_page``: a fresh context and page; ``browser_page.console_errors`` collects console
   errors and page errors (CSP violations included) and the test checks it is empty;
 - ``phone_page`` / ``desktop_page``: the same at 390x844 (touch) and 1366x900;
-- ``login(page, login, password)`` and ``screenshot(page, name)`` helpers.
+- helpers in browser_harness.py: ``login(page, base_url, login, password)``,
+  ``open_menu(page)``, ``screenshot(page, name)`` (into test-output/screenshots/).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from builders import app_config
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = os.environ.get("SURVEYAPP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+# builders (tests/) and browser_harness (here) importable whatever pytest's import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser_harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE  # noqa: E402
+from builders import app_config  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -114,26 +110,3 @@ def phone_page(browser):
 @pytest.fixture
 def desktop_page(browser_page):
     return browser_page
-
-
-def login(page, base_url: str, user: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=login]", user)
-    page.fill("input[name=password]", password)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def open_menu(page) -> None:
-    """On a phone the menu is collapsed behind the toggler."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        page.locator("#main-nav.show").wait_for()
