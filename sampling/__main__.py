@@ -509,7 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strata", help="column holding the stratum of each unit")
     p.add_argument("--n-file", help="CSV with columns stratum,n: the sample size of each stratum")
     p.add_argument(
-        "--size", help="column with the size measure (for pps-* and size-proportional poisson)"
+        "--size",
+        help="column with the size measure (pps-* methods and size-proportional poisson; "
+        "srs and systematic ignore it)",
     )
     p.add_argument(
         "--sort", nargs="+", metavar="COL", help="systematic methods: list order within strata"

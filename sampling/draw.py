@@ -375,7 +375,7 @@ def _check_inputs(frame: pd.DataFrame, plan: DrawPlan) -> tuple[np.ndarray, dict
     if len(frame) == 0:
         raise FrameError("the frame has no rows")
     ids = check_ids(frame, plan.id)
-    sizes = {st.size: positive_sizes(frame, st.size, ids) for st in plan.stages if st.size}
+    sizes = {st.size: positive_sizes(frame, st.size, ids) for st in plan.stages if st.uses_size}
     return ids, sizes
 
 
@@ -463,8 +463,9 @@ def _unit_sizes(
     unit_values: np.ndarray,
 ) -> np.ndarray | None:
     """The size measure of each unit, checked to be constant within the unit."""
-    if st.size is None:
+    if not st.uses_size:
         return None
+    assert st.size is not None
     x_rows = sizes[st.size][rows]
     x_unit = x_rows[first]
     bad = x_unit[unit_of_row] != x_rows

@@ -51,7 +51,7 @@ class Stage:
         (all of them when the parent has fewer: take-all).
     size : str, optional
         Size-measure column for πps methods and PPS Poisson; it must be constant within
-        each unit of the stage.
+        each unit of the stage. The equal-probability methods (srs, systematic) ignore it.
     strata : str, optional
         First stage only: stratification column.
     sort : tuple of str
@@ -66,6 +66,14 @@ class Stage:
     size: str | None = None
     strata: str | None = None
     sort: tuple[str, ...] = ()
+
+    @property
+    def uses_size(self) -> bool:
+        """Whether the method selects proportionally to ``size``.
+
+        srs and systematic select with equal probabilities and ignore a size column.
+        """
+        return self.size is not None and self.method not in ("srs", "systematic")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the STAGES.json format)."""
@@ -179,11 +187,6 @@ class DrawPlan:
                 )
             if st.method in PPS_METHODS and st.size is None:
                 raise DesignError(f"method {st.method} in {where} needs a size column")
-            if st.method in ("srs", "systematic") and st.size is not None:
-                raise DesignError(
-                    f"method {st.method} in {where} selects with equal probabilities "
-                    "and takes no size column"
-                )
             if st.sort and st.method not in ("systematic", "pps-systematic"):
                 raise DesignError(
                     f"a sort order applies to systematic methods only, not {st.method}"

@@ -168,11 +168,14 @@ def test_reserves_pps_keep_certainty_units_in_the_sample():
     assert np.allclose(w[free], s.set_index("id").loc[free, "weight"] * 2 / 3)
 
 
-def test_poisson_refuses_reserves_and_srs_refuses_a_size(mu284):
+def test_poisson_refuses_reserves_and_srs_ignores_a_size(mu284):
     with pytest.raises(DesignError, match="fixed-size"):
         draw(mu284, DrawPlan.single("LABEL", "poisson", 3, reserve=1), seed=1)
-    with pytest.raises(DesignError, match="takes no size column"):
-        draw(mu284, DrawPlan.single("LABEL", "srs", 3, size="P75"), seed=1)
+    # STAGES.json may name a size on every stage; equal-probability methods ignore it
+    with_size = draw(mu284, DrawPlan.single("LABEL", "srs", 3, size="P75"), seed=1)
+    without = draw(mu284, DrawPlan.single("LABEL", "srs", 3), seed=1)
+    assert with_size.csv == without.csv
+    assert with_size.record["parameters"]["stages"][0]["size"] == "P75"
     with pytest.raises(DesignError, match="needs a size column"):
         draw(mu284, DrawPlan.single("LABEL", "pps-brewer", 3), seed=1)
 
