@@ -62,9 +62,11 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import api, audit, auth, campaigns, jobs, main, orgs, registry, tokens
+    from .views import (api, audit, auth, campaigns, jobs, main, orgs, questionnaires, registry,
+                        tokens)
 
-    for module in (auth, main, orgs, registry, campaigns, tokens, audit, jobs, api):
+    for module in (auth, main, orgs, registry, campaigns, questionnaires, tokens, audit, jobs,
+                   api):
         app.register_blueprint(module.bp)
 
 

@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_command)
+    from .cli_questionnaires import questionnaire_cli
+
+    app.cli.add_command(questionnaire_cli)
 
 
 def _fail(exc: DomainError):

@@ -110,6 +110,38 @@ def make_job(owner: User, kind: str = "registry_import",
     return job
 
 
+def make_questionnaire_version(campaign: Campaign, status: str = "draft"):
+    """A new version of ``campaign``'s questionnaire: a section "s1" with the single-choice
+    question "channel" on the choice list "channel" (codes "desk", "online")."""
+    from surveyapp.models import Questionnaire, QuestionnaireVersion
+    from surveyapp.models._types import utcnow
+    from surveyapp.questionnaires import Choice, ChoiceList, Group, Question
+    from surveyapp.questionnaires import Questionnaire as Definition
+    from surveyapp.services.questionnaires import digest_of
+
+    q = db.session.scalar(select(Questionnaire).where(Questionnaire.campaign_id == campaign.id))
+    if q is None:
+        q = Questionnaire(organisation_id=campaign.organisation_id, campaign_id=campaign.id,
+                          title=campaign.title)
+        db.session.add(q)
+        db.session.flush()
+    document = Definition(
+        name="mau", title={"vi": "Bảng hỏi thử", "en": "Test questionnaire"},
+        children=[Group("s1", {"vi": "Phần 1", "en": "Part 1"}, children=[
+            Question("channel", "select_one", {"vi": "Kênh nộp hồ sơ", "en": "Channel"},
+                     list_name="channel")])],
+        choice_lists=[ChoiceList("channel", [Choice("desk", {"vi": "Tại bộ phận một cửa"}),
+                                             Choice("online", {"vi": "Trực tuyến"})])],
+    ).to_dict()
+    version = QuestionnaireVersion(
+        questionnaire_id=q.id, number=len(q.versions) + 1, status=status, document=document,
+        digest=digest_of(document), source="blank",
+        frozen_at=utcnow() if status == "frozen" else None)
+    db.session.add(version)
+    db.session.commit()
+    return version
+
+
 # The roles a person can hold in a surveying organisation (the office reviewer sits apart).
 ORG_ROLES = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
 
@@ -154,6 +186,8 @@ def make_world() -> World:
                    Membership.user_id == b_admin.id)),
                "token": create_token(None, "B", ["campaigns:read"], user=b_admin)[0],
                "job": make_job(b_admin)}
+    own["questionnaire_version"] = make_questionnaire_version(own["campaign"])
+    foreign["questionnaire_version"] = make_questionnaire_version(foreign["campaign"])
     world.objects = {context: {key: obj.id for key, obj in objs.items()}
                      for context, objs in (("own", own), ("foreign", foreign))}
     return world

@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import false, or_, true
 
 from ..extensions import login_manager
-from ..models import ApiToken, Campaign, Job, Membership, Organisation
+from ..models import ApiToken, Campaign, Job, Membership, Organisation, QuestionnaireVersion
 from ..models.codes import CampaignStatus, Role
 
 # Roles that work on an organisation's own campaigns.
@@ -138,6 +138,27 @@ def _campaign_submit(p: Principal, c: Campaign) -> bool:
     return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN)
 
 
+def _questionnaire_list(p: Principal, c: Campaign) -> bool:
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_STAFF)
+
+
+def _questionnaire_view(p: Principal, v: QuestionnaireVersion) -> bool:
+    """Staff of the owning organisation; outside it, only a published version (frozen, in use
+    by a campaign the office may read) — never an unpublished questionnaire."""
+    q = v.questionnaire
+    if p.system_admin or p.has_role(q.organisation_id, *CAMPAIGN_STAFF):
+        return True
+    c = q.campaign
+    return (p.office_reviewer and c is not None and c.status in OFFICE_VISIBLE
+            and c.questionnaire_version_id == v.id)
+
+
+def _questionnaire_edit(p: Principal, obj: Campaign | QuestionnaireVersion) -> bool:
+    org_id = obj.questionnaire.organisation_id if isinstance(obj, QuestionnaireVersion) \
+        else obj.organisation_id
+    return p.system_admin or p.has_role(org_id, *CAMPAIGN_EDITORS)
+
+
 def _audit_view(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role_anywhere(Role.ORG_ADMIN)
 
@@ -174,6 +195,9 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "campaign.edit": _campaign_edit,
     "campaign.transition": _campaign_edit,
     "campaign.submit": _campaign_submit,
+    "questionnaire.list": _questionnaire_list,
+    "questionnaire.view": _questionnaire_view,
+    "questionnaire.edit": _questionnaire_edit,
     "audit.view": _audit_view,
     "token.manage": _token_own,
     "token.revoke": _token_revoke,

@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .campaigns import Campaign, campaign_agency, campaign_procedure
 from .jobs import Job
 from .organisations import Organisation, OrganisationType
+from .questionnaires import Questionnaire, QuestionnaireVersion
 from .registry import (
     AdminUnit,
     AdminUnitSuccession,
@@ -18,6 +19,7 @@ from .users import ApiToken, Membership, User
 __all__ = [
     "AdminUnit", "AdminUnitSuccession", "Agency", "AgencySuccession", "ApiToken", "AuditEvent",
     "Campaign", "Job", "Membership", "Organisation", "OrganisationType", "Procedure", "User",
+    "Questionnaire", "QuestionnaireVersion",
     "SamplingCase", "SamplingPlan",
     "campaign_agency", "campaign_procedure", "procedure_agency",
 ]

@@ -47,6 +47,10 @@ class Campaign(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow, onupdate=utcnow)
+    # The questionnaire version in use while fielding (set and frozen when fieldwork starts;
+    # see services/questionnaires.py). use_alter: campaign -> version -> questionnaire -> campaign.
+    questionnaire_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_version.id", use_alter=True))
 
     organisation: Mapped[Organisation] = relationship()
     agencies: Mapped[list[Agency]] = relationship(secondary=campaign_agency, order_by=Agency.name)

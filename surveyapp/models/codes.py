@@ -121,6 +121,17 @@ CASE_STATUS_LABELS = {
 }
 
 
+class QuestionnaireVersionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    FROZEN = "frozen"
+
+
+QUESTIONNAIRE_VERSION_STATUS_LABELS = {
+    QuestionnaireVersionStatus.DRAFT: _l("Draft"),
+    QuestionnaireVersionStatus.FROZEN: _l("Frozen"),
+}
+
+
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

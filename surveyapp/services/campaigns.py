@@ -13,7 +13,7 @@ from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Agency, Campaign, Organisation, Procedure, User
 from ..models.codes import CAMPAIGN_STATUS_LABELS, CAMPAIGN_TRANSITIONS, AuditAction, CampaignStatus
-from . import audit
+from . import audit, questionnaires
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,9 @@ def transition_campaign(actor: User | None, campaign: Campaign, target: str) -> 
                                   target=CAMPAIGN_STATUS_LABELS[target_status]))
     if target_status == CampaignStatus.FIELDING and not campaign.agencies:
         raise InvalidTransition(_("Choose at least one target agency before fieldwork starts."))
+    if target_status == CampaignStatus.FIELDING:
+        # The questionnaire version in use is frozen now (same transaction, same commit).
+        questionnaires.prepare_fielding(actor, campaign)
     campaign.status = target_status.value
     db.session.flush()
     audit.record(actor, AuditAction.STATE, campaign, before={"status": current.value},

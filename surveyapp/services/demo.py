@@ -223,9 +223,24 @@ def load_campaign(result: DemoResult) -> None:
     result.created = True
 
 
+def load_questionnaire(result: DemoResult) -> None:
+    """The demo campaign asks the standard questionnaire: version 1 from the template, frozen
+    and in use (the campaign is fielding). Skipped once the campaign has a questionnaire."""
+    from . import questionnaires
+
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
+    if campaign is None or questionnaires.questionnaire_of(campaign) is not None:
+        return
+    version = questionnaires.create_from_template(None, campaign)
+    if campaign.status == CampaignStatus.FIELDING and campaign.questionnaire_version_id is None:
+        questionnaires.freeze_version(None, version)  # fielding: it becomes the version in use
+    result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
-    load_registry, load_organisations, load_users, load_campaign,
+    load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
 ]
 
 

@@ -71,7 +71,8 @@ def detail(campaign):
                           else "campaign.transition", campaign)]
     return render_template("campaigns/detail.html", campaign=campaign,
                            status_labels=CAMPAIGN_STATUS_LABELS, transitions=transitions,
-                           can_edit=can("campaign.edit", campaign), form=TransitionForm())
+                           can_edit=can("campaign.edit", campaign), form=TransitionForm(),
+                           can_questionnaire=can("questionnaire.list", campaign))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

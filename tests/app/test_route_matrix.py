@@ -68,12 +68,40 @@ MATRIX: dict[str, Expect] = {
     "api.campaign_list": Expect(SIGNED_IN),
     "api.agency_list": Expect(SIGNED_IN),
     "api.job": Expect(ADMIN | {"interviewer"}, ADMIN),
+    # Questionnaires: editors edit; all staff of the organisation view and preview; others
+    # never see an unpublished questionnaire (the world's versions are drafts).
+    "questionnaires.index": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "questionnaires.from_template": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.blank": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.copy": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.import_xlsform": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.version": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "questionnaires.preview": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "questionnaires.export": Expect(ADMIN | ORG_STAFF, ADMIN),
+    "questionnaires.freeze": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.new_draft": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.settings": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.add_section": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.add_question": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.edit_item": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.move_item": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.delete_item": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.add_list": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.edit_list": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.delete_list": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.add_choice": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.edit_choice": Expect(ADMIN | EDITORS, ADMIN),
+    "questionnaires.move_choice": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "questionnaires.delete_choice": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
 OBJECT_ARGS = {"campaign_id": "campaign", "org_id": "org", "membership_id": "membership",
                "token_id": "token", "job_id": "job"}
 PLAIN_ARGS = {"filename": "css/app.css", "code": "vi", "kind": "units", "fmt": "csv"}
+# Questionnaire routes: the version (an object) and names inside its document.
+OBJECT_ARGS["version_id"] = "questionnaire_version"
+PLAIN_ARGS.update({"item_name": "channel", "list_name": "channel", "choice_code": "desk"})
 
 
 def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:
