@@ -64,7 +64,7 @@ _VI = {
     "too_long": "Biểu thức quá dài ({length} ký tự; tối đa {limit})",
     "unexpected_char": "Ký tự không hợp lệ {char}",
     "unterminated_string": "Chuỗi chưa được đóng bằng dấu nháy",
-    "unterminated_ref": "Tham chiếu '${' chưa được đóng bằng '}'",
+    "unterminated_ref": "Tham chiếu '${{' chưa được đóng bằng '}}'",
     "bad_ref_name": "Tên câu hỏi không hợp lệ '{name}' trong tham chiếu",
     "unexpected_token": "Không mong đợi {token}",
     "unexpected_end": "Biểu thức kết thúc đột ngột",

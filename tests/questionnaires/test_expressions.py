@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -214,6 +215,15 @@ def test_the_parser_never_executes_anything(tmp_path):
         parse_expression(text)
     assert info.value.code == "unknown_function"
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("vector", [v for v in ALL if "error" in v["expect"]],
+                         ids=[v["id"] for v in ALL if "error" in v["expect"]])
+def test_every_error_has_a_vietnamese_message(vector):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(vector["expr"])
+    assert info.value.message_vi.endswith(f" tại vị trí {info.value.offset}")
+    assert re.search(r"(?<!\$)\{[a-z_]+\}", info.value.message_vi) is None
 
 
 def test_errors_have_vietnamese_messages():
