@@ -252,7 +252,9 @@ def _draw_group(
         chosen = np.sort(listed[chosen])
     if m == 0:
         return pik_ext, chosen, empty
-    certain = pik_ext[chosen] >= 1
+    # Certainty units stay in the sample; with equal probabilities there are none to keep
+    # (n + m = N simply takes every unit, and the random order splits them).
+    certain = pik_ext[chosen] >= 1 if x is not None else np.zeros(chosen.size, dtype=bool)
     c = int(np.count_nonzero(certain))
     if c >= n:
         raise DesignError(
@@ -264,7 +266,7 @@ def _draw_group(
     sample = np.sort(np.concatenate((chosen[certain], free[perm[: n - c]])))
     reserves = free[perm[n - c :]]
     factor = (n - c) / (total - c)
-    pik = np.where(pik_ext >= 1, 1.0, pik_ext * factor)
+    pik = np.where(pik_ext >= 1, 1.0, pik_ext * factor) if x is not None else pik_ext * factor
     return pik, sample, reserves
 
 

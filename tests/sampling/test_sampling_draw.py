@@ -328,3 +328,12 @@ def test_fixed_size_draws_always_return_n_per_stratum(sizes, method, seed, data)
     assert main["g"].value_counts().reindex(["s0", "s1"], fill_value=0).tolist() == [n, n]
     assert (s["reserve_rank"] == 1).sum() == (2 * m if n else 0)
     assert np.all((s["pik"] > 0) & (s["pik"] <= 1))
+
+
+def test_equal_probability_reserves_may_take_the_whole_group():
+    frame = pd.DataFrame({"id": [f"u{i}" for i in range(6)]})
+    for method in ("srs", "systematic"):
+        res = draw(frame, DrawPlan.single("id", method, 4, reserve=2), seed=3)
+        s = res.sample
+        assert s["reserve_rank"].isna().sum() == 4 and s["reserve_rank"].tolist()[-2:] == [1, 2]
+        assert np.allclose(s["pik"], 4 / 6)
