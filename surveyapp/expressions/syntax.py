@@ -8,7 +8,6 @@ count Unicode code points from 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 64
@@ -55,7 +54,7 @@ class ExpressionError(ValueError):
 def _show_char(ch: str) -> str:
     cp = ord(ch)
     if cp < 0x21 or 0x7F <= cp <= 0xA0:
-        return "U+%04X" % cp
+        return f"U+{cp:04X}"
     return "'" + ch + "'"
 
 
@@ -87,7 +86,7 @@ def _error(code: str, offset: int, text: str, **params) -> ExpressionError:
 
 @dataclass(frozen=True)
 class Literal:
-    value: Union[str, float]
+    value: str | float
     offset: int
     depth: int = 1
 
@@ -108,7 +107,7 @@ class Current:
 @dataclass(frozen=True)
 class Unary:
     op: str
-    operand: "Node"
+    operand: Node
     offset: int
     depth: int = 1
 
@@ -116,8 +115,8 @@ class Unary:
 @dataclass(frozen=True)
 class Binary:
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     offset: int
     depth: int = 1
 
@@ -125,12 +124,12 @@ class Binary:
 @dataclass(frozen=True)
 class Call:
     name: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
     offset: int
     depth: int = 1
 
 
-Node = Union[Literal, Ref, Current, Unary, Binary, Call]
+Node = Literal | Ref | Current | Unary | Binary | Call
 
 
 def walk(node: Node):

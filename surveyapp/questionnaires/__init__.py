@@ -38,8 +38,8 @@ from .model import (
     Questionnaire,
     QuestionnaireFormatError,
 )
-from .validation import Problem, errors, validate_questionnaire, warnings
 from .template import standard_template
+from .validation import Problem, errors, validate_questionnaire, warnings
 from .xlsform import XLSFormError, XLSFormProblem, read_xlsform, write_xlsform
 
 __all__ = [

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 FORMAT_VERSION = 1
 LANGUAGES = ("vi", "en")
@@ -267,7 +267,7 @@ class Group:
     name: str
     label: dict = field(default_factory=dict)
     relevant: str | None = None
-    children: list[Union[Group, Question]] = field(default_factory=list)
+    children: list[Group | Question] = field(default_factory=list)
 
     kind = "group"
     type = "group"
@@ -296,7 +296,7 @@ class Group:
                    children=_children_from(data["children"], f"{path}.children"))
 
 
-Item = Union[Group, Question]
+Item = Group | Question
 
 
 def _children_from(data: Any, path: str) -> list[Item]:

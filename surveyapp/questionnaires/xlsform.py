@@ -37,7 +37,7 @@ import re
 import warnings as _warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 import openpyxl
 import xlsxwriter
@@ -406,7 +406,7 @@ class _Importer:
         if missing:
             return lists, locations, cols
         for row, cells in sheet.rows:
-            def get(key, lang=None):
+            def get(key, lang=None, cells=cells):
                 idx = cols.get((key, lang))
                 return cells[idx] if idx is not None and idx < len(cells) else None
 
@@ -446,7 +446,7 @@ class _Importer:
         stack: list[tuple[Any, int, str]] = []  # (Group or None for repeat, row, kind)
         current = root
         for row, cells in sheet.rows:
-            def get(key, lang=None):
+            def get(key, lang=None, cells=cells):
                 idx = cols.get((key, lang))
                 return cells[idx] if idx is not None and idx < len(cells) else None
 
@@ -678,7 +678,7 @@ def _locate(problem, survey: _Sheet, survey_cols, survey_rows, choices: _Sheet |
 _NAME_FIX = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def read_xlsform(source: Union[str, Path, bytes, BinaryIO], *,
+def read_xlsform(source: str | Path | bytes | BinaryIO, *,
                  filename: str | None = None) -> tuple[Questionnaire, list[XLSFormProblem]]:
     """Import an XLSForm workbook.
 
@@ -846,7 +846,7 @@ def _write_rows(ws, headers: list[str], rows: list[dict[str, Any]], bold) -> Non
     ws.freeze_panes(1, 0)
 
 
-def write_xlsform(q: Questionnaire, target: Union[str, Path, BinaryIO]) -> None:
+def write_xlsform(q: Questionnaire, target: str | Path | BinaryIO) -> None:
     """Write ``q`` as an XLSForm workbook to a path or a binary file object."""
     rows: list[dict[str, Any]] = []
 

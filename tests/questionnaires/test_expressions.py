@@ -98,7 +98,7 @@ def test_javascript_gives_identical_results_and_messages():
     js = run_node(VECTORS)
     assert [r["id"] for r in js] == [v["id"] for v in ALL]
     mismatches = []
-    for vector, got_js in zip(ALL, js):
+    for vector, got_js in zip(ALL, js, strict=True):
         got_py = python_result(vector)
         if "crash" in got_js or not same(got_js, vector["expect"]):
             mismatches.append((vector["id"], "expected", vector["expect"], got_js))
@@ -119,7 +119,8 @@ def _random_expr(rng: random.Random, depth: int) -> str:
         return rng.choice(_ATOMS)
     kind = rng.random()
     if kind < 0.55:
-        return f"{_random_expr(rng, depth - 1)} {rng.choice(_BINOPS)} {_random_expr(rng, depth - 1)}"
+        left, right = _random_expr(rng, depth - 1), _random_expr(rng, depth - 1)
+        return f"{left} {rng.choice(_BINOPS)} {right}"
     if kind < 0.65:
         return f"({_random_expr(rng, depth - 1)})"
     if kind < 0.72:
@@ -158,7 +159,7 @@ def test_python_and_javascript_agree_on_random_expressions(tmp_path):
     path.write_text(json.dumps({"vectors": vectors}, ensure_ascii=False), encoding="utf-8")
     js = run_node(path)
     differences = []
-    for vector, got_js in zip(vectors, js):
+    for vector, got_js in zip(vectors, js, strict=True):
         got_py = python_result(vector)
         if "crash" in got_js:
             differences.append((vector["expr"], got_js))
