@@ -68,6 +68,9 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, main, orgs, registry, campaigns, questionnaires, tokens, audit, jobs,
                    api):
         app.register_blueprint(module.bp)
+    from .views import sampling_plans
+
+    app.register_blueprint(sampling_plans.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -19,6 +19,7 @@ from surveyapp.models import (
     Organisation,
     OrganisationType,
     Procedure,
+    SamplingPlan,
     User,
 )
 from surveyapp.models.codes import CampaignStatus, JobStatus, OrgTypeCode, Role
@@ -110,6 +111,21 @@ def make_job(owner: User, kind: str = "registry_import",
     return job
 
 
+def make_sampling_plan(campaign: Campaign, title: str = "Mẫu hồ sơ năm 2024",
+                       version: int | None = None) -> SamplingPlan:
+    """An empty draft sampling plan of ``campaign`` (tests upload frames through the service)."""
+    from sqlalchemy import func
+
+    if version is None:
+        version = (db.session.scalar(select(func.max(SamplingPlan.version)).where(
+            SamplingPlan.campaign_id == campaign.id)) or 0) + 1
+    plan = SamplingPlan(campaign_id=campaign.id, title=title, version=version,
+                        label_columns=[], allocation_params={}, reserve=0)
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
 def make_questionnaire_version(campaign: Campaign, status: str = "draft"):
     """A new version of ``campaign``'s questionnaire: a section "s1" with the single-choice
     question "channel" on the choice list "channel" (codes "desk", "online")."""
@@ -179,6 +195,7 @@ def make_world() -> World:
                Membership.user_id == users["interviewer"].id)),
            "token": create_token(None, "A", ["campaigns:read"], user=users["interviewer"])[0],
            "job": make_job(users["interviewer"])}
+    own["sampling_plan"] = make_sampling_plan(own["campaign"])
     foreign = {"campaign": make_campaign(org_b, title="Khảo sát của tổ chức khác",
                                          agencies=[agency]),
                "org": org_b,
@@ -186,6 +203,7 @@ def make_world() -> World:
                    Membership.user_id == b_admin.id)),
                "token": create_token(None, "B", ["campaigns:read"], user=b_admin)[0],
                "job": make_job(b_admin)}
+    foreign["sampling_plan"] = make_sampling_plan(foreign["campaign"])
     own["questionnaire_version"] = make_questionnaire_version(own["campaign"])
     foreign["questionnaire_version"] = make_questionnaire_version(foreign["campaign"])
     world.objects = {context: {key: obj.id for key, obj in objs.items()}

@@ -159,6 +159,21 @@ def _questionnaire_edit(p: Principal, obj: Campaign | QuestionnaireVersion) -> b
     return p.system_admin or p.has_role(org_id, *CAMPAIGN_EDITORS)
 
 
+def _sampling_org(obj) -> int:
+    """The organisation owning a campaign or one of its sampling plans."""
+    return obj.organisation_id if isinstance(obj, Campaign) else obj.campaign.organisation_id
+
+
+def _sampling_view(p: Principal, obj) -> bool:
+    # Supervisors see plans and download work lists; interviewers get their cases elsewhere.
+    return p.system_admin or p.has_role(_sampling_org(obj), Role.ORG_ADMIN, Role.ANALYST,
+                                        Role.SUPERVISOR)
+
+
+def _sampling_manage(p: Principal, obj) -> bool:
+    return p.system_admin or p.has_role(_sampling_org(obj), *CAMPAIGN_EDITORS)
+
+
 def _audit_view(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role_anywhere(Role.ORG_ADMIN)
 
@@ -198,6 +213,8 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "questionnaire.list": _questionnaire_list,
     "questionnaire.view": _questionnaire_view,
     "questionnaire.edit": _questionnaire_edit,
+    "sampling.view": _sampling_view,
+    "sampling.manage": _sampling_manage,
     "audit.view": _audit_view,
     "token.manage": _token_own,
     "token.revoke": _token_revoke,

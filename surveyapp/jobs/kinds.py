@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Job, User
 from ..services import registry
@@ -21,3 +22,19 @@ def registry_import(job: Job, ctx: JobContext) -> dict:
     actor = db.session.get(User, job.owner_id) if job.owner_id else None
     counts = registry.apply_import(actor, job.params["kind"], table)
     return {"kind": job.params["kind"], "rows": len(table.rows), **counts}
+
+
+@job_kind("sampling_draw")
+def sampling_draw(job: Job, ctx: JobContext) -> dict:
+    """Draw a sampling plan's sample from a large frame; record and cases commit with "done"."""
+    from ..models import SamplingPlan
+    from ..services import sampling_plans
+
+    ctx.progress(10, _("Reading the frame"))
+    plan = db.session.get(SamplingPlan, job.params["plan_id"])
+    if plan is None:
+        raise DomainError(_("The sampling plan no longer exists."))
+    sampling_plans.plan_frame(plan)
+    ctx.progress(40, _("Drawing the sample"))
+    actor = db.session.get(User, job.owner_id) if job.owner_id else None
+    return sampling_plans.stage_draw(actor, plan)

@@ -72,7 +72,8 @@ def detail(campaign):
     return render_template("campaigns/detail.html", campaign=campaign,
                            status_labels=CAMPAIGN_STATUS_LABELS, transitions=transitions,
                            can_edit=can("campaign.edit", campaign), form=TransitionForm(),
-                           can_questionnaire=can("questionnaire.list", campaign))
+                           can_questionnaire=can("questionnaire.list", campaign),
+                           can_sampling=can("sampling.view", campaign))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 ADMIN = frozenset({"system_admin"})
 ORG_STAFF = frozenset({"org_admin", "analyst", "supervisor", "interviewer"})
 EDITORS = frozenset({"org_admin", "analyst"})
+SAMPLING_VIEWERS = ADMIN | EDITORS | {"supervisor"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ MATRIX: dict[str, Expect] = {
     "api.campaign_list": Expect(SIGNED_IN),
     "api.agency_list": Expect(SIGNED_IN),
     "api.job": Expect(ADMIN | {"interviewer"}, ADMIN),
+    # Sampling plans: editors manage, supervisors view and download work lists.
+    "sampling_plans.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "sampling_plans.create": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "sampling_plans.detail": Expect(SAMPLING_VIEWERS, ADMIN),
+    "sampling_plans.frame": Expect(ADMIN | EDITORS, ADMIN),
+    "sampling_plans.design": Expect(ADMIN | EDITORS, ADMIN),
+    "sampling_plans.preview": Expect(SAMPLING_VIEWERS, ADMIN),
+    "sampling_plans.draw": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "sampling_plans.verify": Expect(SAMPLING_VIEWERS, ADMIN, method="POST"),
+    "sampling_plans.lock": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "sampling_plans.new_version": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "sampling_plans.download_sample": Expect(SAMPLING_VIEWERS, ADMIN),
+    "sampling_plans.download_worklists": Expect(SAMPLING_VIEWERS, ADMIN),
+    "sampling_plans.download_record": Expect(SAMPLING_VIEWERS, ADMIN),
     # Questionnaires: editors edit; all staff of the organisation view and preview; others
     # never see an unpublished questionnaire (the world's versions are drafts).
     "questionnaires.index": Expect(ADMIN | ORG_STAFF, ADMIN),
@@ -97,7 +112,7 @@ MATRIX: dict[str, Expect] = {
 
 # URL arguments that name an organisation's object -> the world's object key.
 OBJECT_ARGS = {"campaign_id": "campaign", "org_id": "org", "membership_id": "membership",
-               "token_id": "token", "job_id": "job"}
+               "token_id": "token", "job_id": "job", "plan_id": "sampling_plan"}
 PLAIN_ARGS = {"filename": "css/app.css", "code": "vi", "kind": "units", "fmt": "csv"}
 # Questionnaire routes: the version (an object) and names inside its document.
 OBJECT_ARGS["version_id"] = "questionnaire_version"
