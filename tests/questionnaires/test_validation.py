@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveyapp.questionnaires import (
     Choice,
@@ -247,3 +249,38 @@ def test_likert_scale_lists_must_be_numbered_points():
     ok = make_questionnaire(Question("l", "likert", label=t("L"), list_name="scale"),
                             lists=[likert_list()])
     assert validate_questionnaire(ok) == []
+
+
+_junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
+                  st.sampled_from(["${a}", "selected(., 'x')", "count-selected(${b})",
+                                   "${kenh} = 'zz'", "likert", "select_one", "muc_hai_long",
+                                   "na", "1 div 0"]),
+                  st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3),
+                                                                        st.integers()))
+_fields = st.sampled_from(["type", "name", "label", "hint", "required", "relevant",
+                           "constraint", "calculation", "list_name", "minimum", "maximum",
+                           "allow_na", "allow_dk", "metadata", "constraint_message"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 200), _fields, _junk)
+def test_mutated_documents_are_refused_or_validated_never_crash(index, fld, value):
+    from surveyapp.questionnaires import standard_template
+    data = standard_template().to_dict()
+    flat = []
+
+    def collect(items):
+        for item in items:
+            flat.append(item)
+            if item.get("type") == "group":
+                collect(item["children"])
+
+    collect(data["children"])
+    flat[index % len(flat)][fld] = value
+    try:
+        q = Questionnaire.from_dict(data)
+    except QuestionnaireFormatError as exc:
+        assert exc.path.startswith("$")
+        return
+    for p in validate_questionnaire(q):
+        assert p.message and p.message_vi

@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveyapp.questionnaires import (
     Question,
@@ -366,3 +368,36 @@ def test_questions_built_by_hand_export_every_attribute():
                                hint={"vi": "Gợi ý", "en": "Hint"}, minimum=0.5, maximum=2.25))
     q2, _ = read_xlsform(export(q))
     assert q2.to_dict() == q.to_dict()
+
+
+# ------------------------------------------------------------------------ fuzzing
+
+_cells = st.one_of(
+    st.none(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["text", "integer", "select_one yn", "select_multiple yn", "begin group",
+                     "end group", "note", "calculate", "date", "decimal", "yes", "no",
+                     "${a} = 'yes'", "${b}", ".", "a", "b", "yn", "dk", "na", "likert",
+                     "rating", "multiline", "{}", "[1]", "begin repeat", "end repeat", "=1+1",
+                     "select_one", "label::English (en)", "\u00a0"]),
+    st.text(max_size=8),
+)
+_headers = st.lists(st.sampled_from(
+    ["type", "name", "label", "label::English (en)", "label::vi", "relevant", "constraint",
+     "calculation", "required", "appearance", "surveyapp::type", "surveyapp::min",
+     "surveyapp::na", "surveyapp::metadata", "choice_filter", "hint", "image", "bogus"]),
+    min_size=1, max_size=7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_headers, st.lists(st.lists(_cells, max_size=7), max_size=6),
+       st.lists(st.lists(_cells, max_size=3), max_size=4))
+def test_random_workbooks_import_or_are_refused_never_crash(headers, rows, choice_rows):
+    data = make_xlsx({"survey": [headers, *rows],
+                      "choices": [["list_name", "name", "label"], *choice_rows]})
+    try:
+        q, warnings = read_xlsform(data)
+    except XLSFormError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+        return
+    again, _ = read_xlsform(export(q))
+    assert again.to_dict() == q.to_dict()
