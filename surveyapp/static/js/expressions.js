@@ -514,6 +514,112 @@
     return run(ast, answers || {}, context || {});
   }
 
+  // ------------------------------------------------------- whole questionnaires
+  // The twin of surveyapp.questionnaires.answers.compute(): relevance of every group and
+  // question and the calculated values, for a questionnaire document (to_dict() JSON).
+  // Expressions are parsed once per document and cached on a WeakMap.
+
+  var compiledForms = typeof WeakMap === "function" ? new WeakMap() : null;
+
+  function compileForm(doc) {
+    if (compiledForms && compiledForms.has(doc)) { return compiledForms.get(doc); }
+    var items = [];
+    var byName = {};
+    function visit(children, parent) {
+      for (var i = 0; i < children.length; i++) {
+        var item = children[i];
+        var entry = { item: item, parent: parent, position: items.length, asts: {} };
+        ["relevant", "constraint", "calculation"].forEach(function (field) {
+          if (typeof item[field] === "string") { entry.asts[field] = parseExpression(item[field]); }
+        });
+        items.push(entry);
+        byName[item.name] = entry;
+        if (item.type === "group") { visit(item.children || [], item.name); }
+      }
+    }
+    visit(doc.children || [], null);
+    // dependencies: enclosing group, names in relevant and calculation (as on the server)
+    var waiting = {};
+    var users = {};
+    items.forEach(function (e) { users[e.item.name] = []; });
+    items.forEach(function (e) {
+      var deps = [];
+      if (e.parent !== null) { deps.push(e.parent); }
+      ["relevant", "calculation"].forEach(function (field) {
+        if (e.asts[field]) {
+          references(e.asts[field]).forEach(function (n) {
+            if (deps.indexOf(n) < 0 && Object.prototype.hasOwnProperty.call(byName, n)) { deps.push(n); }
+          });
+        }
+      });
+      waiting[e.item.name] = deps.length;
+      deps.forEach(function (d) { users[d].push(e.item.name); });
+    });
+    var ready = items.filter(function (e) { return waiting[e.item.name] === 0; });
+    var order = [];
+    while (ready.length) {
+      ready.sort(function (a, b) { return a.position - b.position; });
+      var next = ready.shift();
+      order.push(next);
+      users[next.item.name].forEach(function (u) {
+        waiting[u] -= 1;
+        if (waiting[u] === 0) { ready.push(byName[u]); }
+      });
+    }
+    if (order.length !== items.length) { throw new Error("circular references in the questionnaire"); }
+    var compiled = { order: order, byName: byName };
+    if (compiledForms) { compiledForms.set(doc, compiled); }
+    return compiled;
+  }
+
+  function toJsonValue(v) { return v === "" ? null : v; }
+
+  function computeForm(doc, answers, context) {
+    var form = compileForm(doc);
+    var ctx = context || {};
+    var env = {};
+    var name;
+    for (name in form.byName) {
+      if (Object.prototype.hasOwnProperty.call(form.byName, name)) {
+        var t = form.byName[name].item.type;
+        if (t !== "group" && t !== "calculate" && t !== "note") {
+          env[name] = answers && Object.prototype.hasOwnProperty.call(answers, name) ? answers[name] : null;
+        }
+      }
+    }
+    var relevant = {};
+    var calculated = {};
+    form.order.forEach(function (e) {
+      var item = e.item;
+      var ok = e.parent !== null ? relevant[e.parent] : true;
+      if (ok && e.asts.relevant) { ok = toBoolean(evaluate(e.asts.relevant, env, ctx)); }
+      relevant[item.name] = ok;
+      if (item.type !== "group") {
+        if (!ok) {
+          env[item.name] = null;
+        } else if (item.type === "calculate") {
+          var value = toJsonValue(evaluate(e.asts.calculation, env, ctx));
+          env[item.name] = value;
+          calculated[item.name] = value;
+        }
+      }
+    });
+    return { relevant: relevant, calculated: calculated, values: env };
+  }
+
+  // true when the question's constraint holds for value (or does not apply: empty, na, dk)
+  function constraintHolds(doc, questionName, value, answers, context) {
+    var form = compileForm(doc);
+    var entry = form.byName[questionName];
+    if (!entry || !entry.asts.constraint || isEmpty(value) || value === "na" || value === "dk") { return true; }
+    var state = computeForm(doc, answers, context);
+    var ctx = {};
+    var k;
+    for (k in (context || {})) { if (Object.prototype.hasOwnProperty.call(context, k)) { ctx[k] = context[k]; } }
+    ctx.current = value;
+    return toBoolean(evaluate(entry.asts.constraint, state.values, ctx));
+  }
+
   return {
     MAX_LENGTH: MAX_LENGTH,
     MAX_DEPTH: MAX_DEPTH,
@@ -523,6 +629,8 @@
     evaluate: evaluate,
     evaluateBoolean: function (ast, answers, context) { return toBoolean(evaluate(ast, answers, context)); },
     references: references,
+    computeForm: computeForm,
+    constraintHolds: constraintHolds,
     toBoolean: toBoolean,
     toNumber: toNumber,
     toString: toStr,
