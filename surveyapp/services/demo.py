@@ -238,9 +238,79 @@ def load_questionnaire(result: DemoResult) -> None:
     result.created = True
 
 
+# ---- the sample (issue 5): dossiers settled in 2024 by five agencies -------------------
+
+SAMPLING_PLAN_TITLE = "Mẫu người dân có hồ sơ đã giải quyết năm 2024"
+# (agency, dossiers in the frame, procedure, ward of the applicants)
+FRAME_AGENCIES = [
+    ("Sở Tư pháp", 180, "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam"),
+    ("Sở Xây dựng", 60, "Cấp giấy phép xây dựng mới đối với công trình cấp đặc biệt, cấp I, cấp II"),
+    ("UBND Quận 1", 150, "Đăng ký thành lập hộ kinh doanh"),
+    ("UBND Thành phố Thủ Đức", 130, "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ"),
+    ("UBND Phường Bến Nghé", 80, "Đăng ký khai sinh"),
+]
+FRAME_WARDS = ["Phường Tân Định", "Phường Đa Kao", "Phường Bến Nghé", "Phường Bến Thành",
+               "Phường Phạm Ngũ Lão", "Phường Hiệp Bình Chánh", "Phường Linh Đông",
+               "Phường 10 (Gò Vấp)", "Xã Bà Điểm"]
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+          "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Ngọc", "Minh", "Thanh", "Đức", "Thu", "Quốc", "Hoài"]
+GIVEN = ["An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Lan", "Linh",
+         "Mai", "Nam", "Nga", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Yến"]
+STREETS = ["Lê Lợi", "Nguyễn Huệ", "Hai Bà Trưng", "Pasteur", "Điện Biên Phủ", "Võ Văn Ngân",
+           "Kha Vạn Cân", "Quang Trung", "Phan Văn Hớn"]
+FRAME_COLUMNS = ["Mã hồ sơ", "Cơ quan giải quyết", "Thủ tục", "Người nộp", "Điện thoại",
+                 "Địa chỉ", "Ngày trả kết quả"]
+
+
+def demo_frame_csv() -> bytes:
+    """The demo frame as UTF-8 CSV: one row per dossier settled in 2024 (invented people)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FRAME_COLUMNS)
+    k = 0
+    for a, (agency, count, procedure) in enumerate(FRAME_AGENCIES):
+        for i in range(count):
+            k += 1
+            name = (f"{FAMILY[(k * 7) % len(FAMILY)]} {MIDDLE[(k * 3) % len(MIDDLE)]} "
+                    f"{GIVEN[(k * 5) % len(GIVEN)]}")
+            ward = FRAME_WARDS[(k * 11) % len(FRAME_WARDS)]
+            day = date(2024, 1, 2).toordinal() + (k * 37) % 360
+            writer.writerow([f"2024-{a + 1:02d}-{i + 1:05d}", agency, procedure, name,
+                             f"09{(k * 7919) % 100_000_000:08d}",
+                             f"{(k * 13) % 250 + 1} {STREETS[k % len(STREETS)]}, {ward}",
+                             date.fromordinal(day).strftime("%d/%m/%Y")])
+    return buffer.getvalue().encode("utf-8")
+
+
+def load_sampling_plan(result: DemoResult) -> None:
+    """A locked sampling plan for the demo campaign: agencies as strata, power allocation,
+    simple random sampling of dossiers with 3 reserves per agency. Skipped once present."""
+    from . import sampling_plans
+
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
+    if campaign is None or sampling_plans.list_plans(campaign):
+        return
+    plan = sampling_plans.create_plan(None, campaign, SAMPLING_PLAN_TITLE)
+    sampling_plans.upload_frame(None, plan, "ho-so-da-giai-quyet-2024.csv", demo_frame_csv())
+    sampling_plans.set_design(None, plan, sampling_plans.DesignData(
+        id_column="Mã hồ sơ", label_columns=["Người nộp", "Điện thoại", "Địa chỉ", "Thủ tục"],
+        stratum_column="Cơ quan giải quyết", size_column=None, psu_column=None, method="srs",
+        psu_method=None, n_per_psu=None, allocation_method="power", power_exponent=0.5,
+        minimum=8, maximum=None, n=80, reserve=3, seed=20240903))
+    sampling_plans.draw_sample(None, plan)
+    sampling_plans.lock_plan(None, plan)
+    result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
+    load_sampling_plan,
 ]
 
 

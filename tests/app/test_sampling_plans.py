@@ -433,3 +433,20 @@ def test_plans_are_numbered_per_campaign(world):
     with pytest.raises(ValidationFailed):
         plans.create_plan(analyst, campaign, "ab")
     assert _count(SamplingPlan, SamplingPlan.campaign_id == campaign.id) == 2
+
+
+def test_the_demo_has_a_locked_plan_whose_draw_verifies(ctx):
+    from surveyapp.services import demo
+
+    demo.load_demo()
+    campaign = builders.db.session.scalar(select(demo.Campaign).where(
+        demo.Campaign.title == demo.CAMPAIGN_TITLE))
+    (plan,) = plans.list_plans(campaign)
+    assert plan.status == SamplingPlanStatus.LOCKED and plan.frame_rows == 600
+    cases = plans.locked_cases(campaign)
+    assert sum(c.reserve_rank is None for c in cases) == 80
+    assert sum(c.reserve_rank is not None for c in cases) == 5 * 3
+    assert cases[0].data["Người nộp"] and cases[0].stratum
+    assert plans.verify_plan(plan).ok
+    demo.load_demo()  # idempotent: no second plan
+    assert len(plans.list_plans(campaign)) == 1
