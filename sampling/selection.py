@@ -23,6 +23,7 @@ __all__ = [
     "select_sampford",
     "random_order",
     "SAMPFORD_MAX_ATTEMPTS",
+    "BREWER_DIRECT_LIMIT",
 ]
 
 #: Sampford attempts after which the draw is abandoned (see :func:`select_sampford`).
@@ -162,6 +163,29 @@ def select_poisson(pik: Any, rng: np.random.Generator) -> np.ndarray:
     return np.flatnonzero(u < p).astype(np.int64)
 
 
+#: Above this number of (draws x units) Brewer's method samples each draw by rejection.
+BREWER_DIRECT_LIMIT = 2_000_000
+
+
+def _brewer_direct_step(
+    q: np.ndarray, taken: np.ndarray, c: float, r: int, rng: np.random.Generator
+) -> int:
+    """One Brewer draw by inverting the cumulated weights (one uniform, O(N)).
+
+    Called under ``np.errstate(divide="ignore", invalid="ignore")``.
+    """
+    w = q * (c - q) / (c - q * r)
+    w[taken | ~(w > 0) | ~np.isfinite(w)] = 0.0
+    cum = np.cumsum(w)
+    total = cum[-1]
+    if not total > 0:
+        raise DesignError("Brewer's method ran out of units: the probabilities are not valid")
+    j = int(np.searchsorted(cum, rng.random() * total, side="right"))
+    if j >= q.size:  # u * total rounded up to the total: take the last candidate
+        j = int(np.flatnonzero(w > 0)[-1])
+    return j
+
+
 def select_brewer(pik: Any, rng: np.random.Generator) -> np.ndarray:
     """Brewer's draw-by-draw πps method without replacement (fixed size).
 
@@ -179,12 +203,21 @@ def select_brewer(pik: Any, rng: np.random.Generator) -> np.ndarray:
 
     Notes
     -----
-    As R's ``sampling::UPbrewer``: among the ``m`` non-certainty units, draw ``i``
-    (``i = 1..m``) selects unit ``k`` not yet selected with probability proportional to
-    ``pik_k (c - pik_k) / (c - pik_k (m - i + 1))``, ``c = m - sum of the pik already
-    selected``. One uniform per draw; the unit is found by inverting the cumulated
-    weights. Cost O(m N) per stratum. Brewer's design has no closed-form joint inclusion
-    probabilities.
+    As R's ``sampling::UPbrewer``: among the ``m`` non-certainty units (``N`` of them),
+    draw ``i`` (``i = 1..m``) selects unit ``k`` not yet selected with probability
+    proportional to ``pik_k g_i(pik_k)``, ``g_i(q) = (c - q) / (c - q (m - i + 1))``,
+    ``c = m - sum of the pik already selected``.
+
+    * When ``m N <= BREWER_DIRECT_LIMIT`` each draw uses one uniform, inverting the
+      cumulated weights (O(N) per draw).
+    * Otherwise each draw is sampled exactly by rejection: ``g_i`` increases with ``q``,
+      so with ``G = g_i(largest pik not yet selected)`` a proposal uses one uniform to
+      pick ``k`` proportionally to ``pik`` among all units (rejected if already taken)
+      and, if free, one more uniform ``v``, accepting when ``v G < g_i(pik_k)``. If ``G``
+      is not a positive finite number that draw falls back to the direct rule. The cost
+      is O(log N) per proposal instead of O(N) per draw.
+
+    Brewer's design has no closed-form joint inclusion probabilities.
 
     References
     ----------
@@ -202,22 +235,36 @@ def select_brewer(pik: Any, rng: np.random.Generator) -> np.ndarray:
         q = p[free]
         taken = np.zeros(q.size, dtype=bool)
         used = 0.0
+        direct = m * q.size <= BREWER_DIRECT_LIMIT
+        if not direct:
+            cum = np.cumsum(q)
+            total = float(cum[-1])
+            largest = np.argsort(-q, kind="stable")
+            top = 0
         with np.errstate(divide="ignore", invalid="ignore"):
             for i in range(1, m + 1):
                 c = m - used
-                w = q * (c - q) / (c - q * (m - i + 1))
-                w[taken | ~(w > 0) | ~np.isfinite(w)] = 0.0
-                cum = np.cumsum(w)
-                total = cum[-1]
-                if not total > 0:
-                    raise DesignError(
-                        "Brewer's method ran out of units: the probabilities are not valid"
-                    )
-                j = int(np.searchsorted(cum, rng.random() * total, side="right"))
-                if j >= q.size:  # u * total rounded up to the total: take the last candidate
-                    j = int(np.flatnonzero(w > 0)[-1])
+                r = m - i + 1
+                if direct:
+                    j = _brewer_direct_step(q, taken, c, r, rng)
+                else:
+                    while taken[largest[top]]:
+                        top += 1
+                    qmax = float(q[largest[top]])
+                    big = (c - qmax) / (c - r * qmax) if c - r * qmax > 0 else float("nan")
+                    if not (big > 0 and np.isfinite(big)):
+                        j = _brewer_direct_step(q, taken, c, r, rng)
+                    else:
+                        while True:
+                            j = int(np.searchsorted(cum, rng.random() * total, side="right"))
+                            j = min(j, q.size - 1)
+                            if taken[j]:
+                                continue
+                            qj = float(q[j])
+                            if rng.random() * big < (c - qj) / (c - r * qj):
+                                break
                 taken[j] = True
-                used += q[j]
+                used += float(q[j])
         selected[free[taken]] = True
     return np.flatnonzero(selected).astype(np.int64)
 

@@ -175,3 +175,25 @@ def test_joint_probabilities_match_simulated_pair_frequencies(method, select):
     assert np.max(np.abs(freq - expected) / sd) < 4.5
     if method == "systematic":
         assert np.all(freq[expected == 0] == 0)  # impossible pairs never occur
+
+
+@pytest.mark.parametrize("sizes, n", [(SIZES, N_SAMPLE), ([9, 8, 8, 7, 6, 9, 8, 5], 6)])
+def test_brewer_rejection_path_simulation(monkeypatch, sizes, n):
+    # Large strata use rejection sampling for each draw; force it on small frames and
+    # check the same 20,000-draw frequencies (the second frame has pik near 1).
+    import sampling.selection as sel
+
+    monkeypatch.setattr(sel, "BREWER_DIRECT_LIMIT", 0)
+    pik = inclusion_probabilities(np.asarray(sizes, float), n)
+    rng = np.random.default_rng(4321)
+    counts = np.zeros(pik.size)
+    for _ in range(R):
+        s = sel.select_brewer(pik, rng)
+        assert s.size == n
+        counts[s] += 1
+    _check_frequencies(counts, pik, R)
+
+
+def test_brewer_is_fast_on_a_large_single_stratum():
+    pik = inclusion_probabilities(np.random.default_rng(3).lognormal(0, 0.8, 300_000), 3000)
+    assert select_brewer(pik, np.random.default_rng(1)).size == 3000
