@@ -13,6 +13,7 @@ Public API::
     compute(q, answers) -> Evaluation(relevant, calculated)
     read_xlsform(source) -> (Questionnaire, [XLSFormProblem])   # raises XLSFormError
     write_xlsform(q, target)
+    import_summary(q, warnings) -> {"questions", "choices", "warnings"}
     standard_template() -> Questionnaire
 """
 
@@ -40,7 +41,7 @@ from .model import (
 )
 from .template import standard_template
 from .validation import Problem, errors, validate_questionnaire, warnings
-from .xlsform import XLSFormError, XLSFormProblem, read_xlsform, write_xlsform
+from .xlsform import XLSFormError, XLSFormProblem, import_summary, read_xlsform, write_xlsform
 
 __all__ = [
     "CHOICE_TYPES", "LANGUAGES", "QUESTION_TYPES", "RESERVED_CODES", "AnswerError", "Choice",
@@ -48,5 +49,5 @@ __all__ = [
     "Questionnaire", "QuestionnaireFormatError", "QuestionnaireInvalid", "check_answers",
     "compile_questionnaire", "compute", "errors", "validate_answers",
     "validate_questionnaire", "warnings", "XLSFormError", "XLSFormProblem", "read_xlsform",
-    "write_xlsform", "standard_template",
+    "write_xlsform", "standard_template", "import_summary",
 ]

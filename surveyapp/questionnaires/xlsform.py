@@ -788,6 +788,15 @@ def read_xlsform(source: str | Path | bytes | BinaryIO, *,
     return q, imp.warns
 
 
+def import_summary(q: Questionnaire, warnings: list[XLSFormProblem]) -> dict:
+    """The counts and warnings the CLI prints after an import (ids are added by the app)."""
+    return {
+        "questions": sum(1 for qq in q.questions() if qq.type not in ("note", "calculate")),
+        "choices": sum(len(cl.choices) for cl in q.choice_lists),
+        "warnings": [str(w) for w in warnings],
+    }
+
+
 # ------------------------------------------------------------------------- export
 
 _SURVEY_HEADERS = [

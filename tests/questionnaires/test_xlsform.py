@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from surveyapp.questionnaires import (
     Question,
     XLSFormError,
+    import_summary,
     read_xlsform,
     standard_template,
     write_xlsform,
@@ -86,6 +87,7 @@ def test_round_trip_of_the_standard_template():
     q2, warnings = read_xlsform(export(q))
     assert warnings == []
     assert q2.to_dict() == q.to_dict()
+    assert import_summary(q2, warnings) == {"questions": 61, "choices": 85, "warnings": []}
 
 
 def test_export_is_plain_xlsform():
