@@ -7,6 +7,7 @@ count Unicode code points from 0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MAX_LENGTH = 2000
@@ -372,7 +373,9 @@ class _Parser:
     def parse_primary(self) -> Node:
         tok = self.advance()
         if tok.kind == "num":
-            return Literal(float(tok.text), tok.offset)
+            value = float(tok.text)
+            # a literal beyond the double range is "no number", like any overflow
+            return Literal(value if math.isfinite(value) else "", tok.offset)
         if tok.kind == "str":
             return Literal(tok.text, tok.offset)
         if tok.kind == "ref":

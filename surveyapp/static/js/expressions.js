@@ -238,7 +238,11 @@
   };
   Parser.prototype.parsePrimary = function () {
     var tok = this.advance();
-    if (tok.kind === "num") { return { type: "literal", value: Number(tok.text), offset: tok.offset, depth: 1 }; }
+    if (tok.kind === "num") {
+      // a literal beyond the double range is "no number", like any overflow
+      var num = Number(tok.text);
+      return { type: "literal", value: isFinite(num) ? num : "", offset: tok.offset, depth: 1 };
+    }
     if (tok.kind === "str") { return { type: "literal", value: tok.text, offset: tok.offset, depth: 1 }; }
     if (tok.kind === "ref") { return { type: "ref", name: tok.text, offset: tok.offset, depth: 1 }; }
     if (tok.kind === "cur") { return { type: "current", offset: tok.offset, depth: 1 }; }
