@@ -236,6 +236,10 @@ def main(argv=None) -> int:
             lambda fn=fn: ours_stratified(xs, strata, counts, n_h, fn), repeat=3
         )
         assert total == N_SAMPLE
+    one = inclusion_probabilities(xs, N_SAMPLE)
+    for key, fn in (("single_brewer", select_brewer), ("single_sampford", select_sampford)):
+        ours[key], chosen = timed(lambda fn=fn: fn(one, np.random.default_rng(1)))
+        assert chosen.size == N_SAMPLE
     sframe = pd.DataFrame({"id": np.arange(xs.size), "stratum": strata, "size": xs})
     n_map = {str(h): int(n_h[h]) for h in range(STRATA)}
     for method in ("pps-systematic", "pps-brewer", "pps-sampford"):
@@ -268,9 +272,11 @@ def main(argv=None) -> int:
         "strat_systematic": f"{STRATA} strata: PPS systematic, {N_SAMPLE:,} of {STRAT_N:,}",
         "strat_brewer": f"{STRATA} strata: Brewer, {N_SAMPLE:,} of {STRAT_N:,}",
         "strat_sampford": f"{STRATA} strata: Sampford, {N_SAMPLE:,} of {STRAT_N:,}",
-        "draw_api_pps-systematic": "  same via sampling.draw (pps-systematic)",
-        "draw_api_pps-brewer": "  same via sampling.draw (pps-brewer)",
-        "draw_api_pps-sampford": "  same via sampling.draw (pps-sampford)",
+        "single_brewer": f"one stratum: Brewer, {N_SAMPLE:,} of {STRAT_N:,} (rejection draws)",
+        "single_sampford": f"one stratum: Sampford, {N_SAMPLE:,} of {STRAT_N:,}",
+        "draw_api_pps-systematic": "  300 strata via sampling.draw (pps-systematic)",
+        "draw_api_pps-brewer": "  300 strata via sampling.draw (pps-brewer)",
+        "draw_api_pps-sampford": "  300 strata via sampling.draw (pps-sampford)",
     }
     names = list(other)
     print()
@@ -290,7 +296,8 @@ def main(argv=None) -> int:
     )
     verdict = "yes" if ours["ppssys_10M"] < 2.0 else "NO"
     print(
-        f"10M-unit PPS systematic draw on arrays under 2 s: {verdict} ({ours['ppssys_10M']:.3f} s)"
+        f"{BIG_N:,}-unit PPS systematic draw on arrays under 2 s: {verdict} "
+        f"({ours['ppssys_10M']:.3f} s)"
     )
     return 0
 
