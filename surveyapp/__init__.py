@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_security(app)
     register_i18n(app)
     register_blueprints(app)
+    register_field_blueprints(app)
     register_errorhandlers(app)
     register_jobs(app)
     register_commands(app)
@@ -71,6 +72,13 @@ def register_blueprints(app: Flask) -> None:
     from .views import sampling_plans
 
     app.register_blueprint(sampling_plans.bp)
+
+
+def register_field_blueprints(app: Flask) -> None:
+    """Field collection (issue 7): the submission API and the field pages."""
+    from .views import field_api
+
+    app.register_blueprint(field_api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

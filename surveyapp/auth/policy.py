@@ -194,6 +194,41 @@ def _job_view(p: Principal, job: Job) -> bool:
     return p.system_admin or (job.owner_id is not None and job.owner_id == p.user_id)
 
 
+# ---- field collection (issue 7) ----
+FIELD_WORKERS = (Role.ORG_ADMIN, Role.SUPERVISOR, Role.INTERVIEWER)
+FIELD_MANAGERS = (Role.ORG_ADMIN, Role.SUPERVISOR)
+
+
+def _field_worker(p: Principal, obj) -> bool:
+    """May enter interviews somewhere (submission API, "my assignments")."""
+    return p.system_admin or p.has_role_anywhere(*FIELD_WORKERS)
+
+
+def _field_manage(p: Principal, c: Campaign) -> bool:
+    """Assign cases and review interviews of a campaign."""
+    return p.system_admin or p.has_role(c.organisation_id, *FIELD_MANAGERS)
+
+
+def _interview_view(p: Principal, interview) -> bool:
+    org = interview.campaign.organisation_id
+    return (p.system_admin or p.has_role(org, Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR)
+            or (p.user_id is not None and interview.interviewer_id == p.user_id))
+
+
+def _interview_correct(p: Principal, interview) -> bool:
+    return (p.system_admin or p.has_role(interview.campaign.organisation_id, *FIELD_MANAGERS)
+            or (p.user_id is not None and interview.interviewer_id == p.user_id))
+
+
+def _interview_review(p: Principal, interview) -> bool:
+    return p.system_admin or p.has_role(interview.campaign.organisation_id, *FIELD_MANAGERS)
+
+
+def _assignment_enter(p: Principal, assignment) -> bool:
+    return (p.system_admin or p.has_role(assignment.campaign.organisation_id, *FIELD_MANAGERS)
+            or (p.user_id is not None and assignment.interviewer_id == p.user_id))
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -219,6 +254,13 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "token.manage": _token_own,
     "token.revoke": _token_revoke,
     "job.view": _job_view,
+    "interview.submit": _field_worker,
+    "interview.view": _interview_view,
+    "interview.correct": _interview_correct,
+    "interview.review": _interview_review,
+    "assignment.list": _field_worker,
+    "assignment.enter": _assignment_enter,
+    "field.manage": _field_manage,
 }
 
 

@@ -2,6 +2,13 @@
 
 from .audit import AuditEvent
 from .campaigns import Campaign, campaign_agency, campaign_procedure
+from .field import (
+    Assignment,
+    Interview,
+    InterviewConflict,
+    InterviewRespondent,
+    InterviewVersion,
+)
 from .jobs import Job
 from .organisations import Organisation, OrganisationType
 from .questionnaires import Questionnaire, QuestionnaireVersion
@@ -21,5 +28,6 @@ __all__ = [
     "Campaign", "Job", "Membership", "Organisation", "OrganisationType", "Procedure", "User",
     "Questionnaire", "QuestionnaireVersion",
     "SamplingCase", "SamplingPlan",
+    "Assignment", "Interview", "InterviewConflict", "InterviewRespondent", "InterviewVersion",
     "campaign_agency", "campaign_procedure", "procedure_agency",
 ]

@@ -164,3 +164,74 @@ class AuditAction(enum.StrEnum):
     STATE = "state"
     LOGIN = "login"
     IMPORT = "import"
+
+
+class Disposition(enum.StrEnum):
+    """AAPOR Standard Definitions final disposition of a case (stored as these strings)."""
+
+    COMPLETE = "complete"  # 1.1
+    PARTIAL = "partial"  # 1.2
+    REFUSAL = "refusal"  # 2.1
+    NON_CONTACT = "non_contact"  # 2.2
+    OTHER_NON_INTERVIEW = "other_non_interview"  # 2.3
+    UNKNOWN_ELIGIBILITY = "unknown_eligibility"  # 3
+    NOT_ELIGIBLE = "not_eligible"  # 4
+
+
+DISPOSITION_LABELS = {
+    Disposition.COMPLETE: _l("Complete interview"),
+    Disposition.PARTIAL: _l("Partial interview"),
+    Disposition.REFUSAL: _l("Refusal"),
+    Disposition.NON_CONTACT: _l("Non-contact"),
+    Disposition.OTHER_NON_INTERVIEW: _l("Other non-interview"),
+    Disposition.UNKNOWN_ELIGIBILITY: _l("Unknown eligibility"),
+    Disposition.NOT_ELIGIBLE: _l("Not eligible"),
+}
+# Dispositions after which a reserve case may replace the unit (non-response of an eligible or
+# possibly eligible unit); a completed or partial interview is never replaced.
+REPLACEABLE_DISPOSITIONS = (Disposition.REFUSAL, Disposition.NON_CONTACT,
+                            Disposition.OTHER_NON_INTERVIEW, Disposition.UNKNOWN_ELIGIBILITY)
+
+
+class AssignmentStatus(enum.StrEnum):
+    ASSIGNED = "assigned"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REPLACED = "replaced"  # a non-response replaced by a reserve case
+
+
+ASSIGNMENT_STATUS_LABELS = {
+    AssignmentStatus.ASSIGNED: _l("To do"),
+    AssignmentStatus.SUBMITTED: _l("Submitted"),
+    AssignmentStatus.RETURNED: _l("Returned for correction"),
+    AssignmentStatus.APPROVED: _l("Approved"),
+    AssignmentStatus.REJECTED: _l("Rejected"),
+    AssignmentStatus.REPLACED: _l("Replaced by a reserve"),
+}
+
+
+class ReviewStatus(enum.StrEnum):
+    """An interview's place in the supervisor's review loop (the API's ``status``)."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CONFLICT = "conflict"
+
+
+REVIEW_STATUS_LABELS = {
+    ReviewStatus.SUBMITTED: _l("Waiting for review"),
+    ReviewStatus.RETURNED: _l("Returned for correction"),
+    ReviewStatus.APPROVED: _l("Approved"),
+    ReviewStatus.REJECTED: _l("Rejected"),
+    ReviewStatus.CONFLICT: _l("Conflicting submission"),
+}
+
+
+class ConflictStatus(enum.StrEnum):
+    OPEN = "open"
+    KEPT_STORED = "kept_stored"  # the stored version stays; the other payload stays on file
+    ACCEPTED = "accepted"  # the other payload became a new version

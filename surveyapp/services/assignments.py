@@ -1,0 +1,251 @@
+"""Assignments: cases of a campaign's locked sample given to interviewers; reserve substitution.
+
+A reserve case replaces a non-response only as the sampling plan allows
+(``sampling/README.md``, ``RESERVE_RULE`` in ``sampling/draw.py``): reserves are opened in rank
+order within their group (stratum, and PSU in a multi-stage draw), only after an approved
+interview ended in a non-response disposition; after opening j reserves in a group, the
+group's non-certainty weights are multiplied by (n − c)/(n − c + j).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..errors import InvalidTransition, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Campaign,
+    Interview,
+    Membership,
+    SamplingCase,
+    SamplingPlan,
+    User,
+)
+from ..models.codes import (
+    REPLACEABLE_DISPOSITIONS,
+    AssignmentStatus,
+    AuditAction,
+    CaseStatus,
+    ReviewStatus,
+    Role,
+    SamplingPlanStatus,
+)
+from . import audit
+
+REASSIGNABLE = (AssignmentStatus.ASSIGNED.value, AssignmentStatus.RETURNED.value)
+
+
+def locked_plan(campaign: Campaign) -> SamplingPlan | None:
+    """The campaign's locked sampling plan (the newest one if several were locked)."""
+    return db.session.scalar(select(SamplingPlan).where(
+        SamplingPlan.campaign_id == campaign.id,
+        SamplingPlan.status == SamplingPlanStatus.LOCKED.value)
+        .order_by(SamplingPlan.version.desc()).limit(1))
+
+
+def staff(campaign: Campaign, role: Role) -> list[User]:
+    """Active members of the campaign's organisation holding ``role``."""
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == campaign.organisation_id,
+               Membership.role == role.value, User.active.is_(True))
+        .order_by(User.full_name, User.login)))
+
+
+@dataclass
+class CaseRow:
+    case: SamplingCase
+    assignment: Assignment | None
+
+
+def case_rows(campaign: Campaign) -> list[CaseRow]:
+    """Every case of the locked sample with its assignment (if any), in sample order."""
+    plan = locked_plan(campaign)
+    if plan is None:
+        return []
+    assignments = {a.case_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.campaign_id == campaign.id)
+        .options(selectinload(Assignment.interviewer)))}
+    return [CaseRow(c, assignments.get(c.id)) for c in plan.cases]
+
+
+def assign_cases(actor, campaign: Campaign, case_ids: list[int], interviewer_id: int | None,
+                 supervisor_id: int | None = None) -> list[Assignment]:
+    """Assign (or reassign) cases of the locked sample to one interviewer; one commit."""
+    plan = locked_plan(campaign)
+    if plan is None:
+        raise ValidationFailed(_("The campaign has no locked sample yet: lock a sampling plan "
+                                 "before assigning cases."))
+    if not case_ids:
+        raise ValidationFailed(_("Choose at least one case."),
+                               fields={"case_ids": _("Choose at least one case.")})
+    interviewers = {u.id: u for u in staff(campaign, Role.INTERVIEWER)}
+    if interviewer_id not in interviewers:
+        message = _("Choose an interviewer of this organisation.")
+        raise ValidationFailed(message, fields={"interviewer_id": message})
+    supervisors = {u.id for u in staff(campaign, Role.SUPERVISOR)}
+    if supervisor_id is not None and supervisor_id not in supervisors:
+        message = _("Choose a supervisor of this organisation.")
+        raise ValidationFailed(message, fields={"supervisor_id": message})
+    cases = {c.id: c for c in db.session.scalars(
+        select(SamplingCase).where(SamplingCase.id.in_(case_ids),
+                                   SamplingCase.plan_id == plan.id))}
+    missing = [str(i) for i in case_ids if i not in cases]
+    if missing:
+        raise ValidationFailed(_("These cases are not in the locked sample: %(ids)s",
+                                 ids=", ".join(missing)))
+    existing = {a.case_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.case_id.in_(case_ids)))}
+    refused = [cases[i].unit_id for i, a in existing.items() if a.status not in REASSIGNABLE]
+    if refused:
+        raise InvalidTransition(_("These cases already have a submitted interview and cannot "
+                                  "be reassigned: %(units)s", units=", ".join(refused)))
+    reserves = [cases[i].unit_id for i in case_ids if cases[i].status == CaseStatus.RESERVE
+                and i not in existing]
+    if reserves:
+        raise ValidationFailed(_("Reserve cases are assigned only when they replace a "
+                                 "non-response: %(units)s", units=", ".join(reserves)))
+    result = []
+    for case_id in case_ids:
+        assignment = existing.get(case_id)
+        if assignment is None:
+            assignment = Assignment(campaign_id=campaign.id, case_id=case_id,
+                                    interviewer_id=interviewer_id, supervisor_id=supervisor_id,
+                                    status=AssignmentStatus.ASSIGNED.value, comment="")
+            db.session.add(assignment)
+            db.session.flush()
+            audit.record(actor, AuditAction.CREATE, assignment,
+                         organisation_id=campaign.organisation_id,
+                         after=audit.snapshot(assignment),
+                         summary=f"case {cases[case_id].unit_id}")
+        elif assignment.interviewer_id != interviewer_id or \
+                (supervisor_id is not None and assignment.supervisor_id != supervisor_id):
+            before = audit.snapshot(assignment)
+            assignment.interviewer_id = interviewer_id
+            if supervisor_id is not None:
+                assignment.supervisor_id = supervisor_id
+            audit.record(actor, AuditAction.UPDATE, assignment,
+                         organisation_id=campaign.organisation_id, before=before,
+                         after=audit.snapshot(assignment),
+                         summary=f"case {cases[case_id].unit_id} reassigned")
+        result.append(assignment)
+    db.session.commit()
+    return result
+
+
+def _group(case: SamplingCase) -> tuple:
+    return (case.stratum, case.psu)
+
+
+def open_reserve(actor, assignment: Assignment) -> Assignment:
+    """Replace an approved non-response by the next reserve of its group (rank order)."""
+    if assignment.status != AssignmentStatus.APPROVED.value or \
+            assignment.disposition not in {d.value for d in REPLACEABLE_DISPOSITIONS}:
+        raise InvalidTransition(_("Only an approved non-response (refusal, non-contact, other "
+                                  "non-interview, unknown eligibility) can be replaced by a "
+                                  "reserve."))
+    case = assignment.case
+    taken = set(db.session.scalars(select(Assignment.case_id).where(
+        Assignment.campaign_id == assignment.campaign_id)))
+    reserves = sorted((c for c in case.plan.cases
+                       if c.status == CaseStatus.RESERVE and _group(c) == _group(case)),
+                      key=lambda c: c.reserve_rank or 0)
+    following = next((c for c in reserves if c.id not in taken), None)
+    if following is None:
+        raise NotFound(_("No reserve is left in this case's group."))
+    before = audit.snapshot(assignment)
+    assignment.status = AssignmentStatus.REPLACED.value
+    replacement = Assignment(campaign_id=assignment.campaign_id, case_id=following.id,
+                             interviewer_id=assignment.interviewer_id,
+                             supervisor_id=assignment.supervisor_id,
+                             status=AssignmentStatus.ASSIGNED.value,
+                             comment=_("Replaces case %(unit)s", unit=case.unit_id))
+    db.session.add(replacement)
+    db.session.flush()
+    audit.record(actor, AuditAction.STATE, assignment,
+                 organisation_id=assignment.campaign.organisation_id, before=before,
+                 after=audit.snapshot(assignment),
+                 summary=f"case {case.unit_id} replaced by reserve {following.unit_id}")
+    audit.record(actor, AuditAction.CREATE, replacement,
+                 organisation_id=assignment.campaign.organisation_id,
+                 after=audit.snapshot(replacement), summary=f"reserve {following.unit_id}")
+    db.session.commit()
+    return replacement
+
+
+def case_weights(plan: SamplingPlan, opened_case_ids: set[int]) -> dict[int, float]:
+    """Design weights of the sample plus the opened reserves, by the plan's reserve rule.
+
+    In each group, with n − c non-certainty sampled cases and j opened reserves, every
+    non-certainty weight (sampled and opened) is multiplied by (n − c)/(n − c + j).
+    """
+    groups: dict[tuple, list[SamplingCase]] = defaultdict(list)
+    for c in plan.cases:
+        groups[_group(c)].append(c)
+    weights: dict[int, float] = {}
+    for members in groups.values():
+        sampled = [c for c in members if c.status == CaseStatus.SELECTED]
+        opened = [c for c in members if c.status == CaseStatus.RESERVE and c.id in
+                  opened_case_ids]
+        free = sum(1 for c in sampled if c.pik < 1)
+        factor = free / (free + len(opened)) if opened and free else 1.0
+        for c in sampled + opened:
+            weights[c.id] = c.weight if c.pik >= 1 else c.weight * factor
+    return weights
+
+
+def campaign_weights(campaign: Campaign) -> dict[int, float]:
+    """Weight per case of the campaign's locked plan after the reserves it opened."""
+    plan = locked_plan(campaign)
+    if plan is None:
+        return {}
+    opened = set(db.session.scalars(
+        select(Assignment.case_id).join(SamplingCase, SamplingCase.id == Assignment.case_id)
+        .where(Assignment.campaign_id == campaign.id,
+               SamplingCase.status == CaseStatus.RESERVE.value)))
+    return case_weights(plan, opened)
+
+
+def my_assignments(user_id: int | None) -> list[Assignment]:
+    """The caller's own assignments (an interviewer sees only these), returned ones first."""
+    if user_id is None:
+        return []
+    rows = list(db.session.scalars(
+        select(Assignment).where(Assignment.interviewer_id == user_id,
+                                 Assignment.status != AssignmentStatus.REPLACED.value)
+        .options(selectinload(Assignment.case), selectinload(Assignment.campaign))
+        .order_by(Assignment.id)))
+    order = {AssignmentStatus.RETURNED.value: 0, AssignmentStatus.ASSIGNED.value: 1}
+    return sorted(rows, key=lambda a: (order.get(a.status, 2), a.id))
+
+
+def latest_interview(assignment: Assignment) -> Interview | None:
+    return db.session.scalar(select(Interview).where(Interview.assignment_id == assignment.id)
+                             .order_by(Interview.id.desc()).limit(1))
+
+
+def assignment_summary(assignment: Assignment) -> dict:
+    """What the device needs for one assignment (the respondent's locating data included,
+    answers never)."""
+    campaign = assignment.campaign
+    interview = latest_interview(assignment)
+    returned = interview is not None and interview.status == ReviewStatus.RETURNED.value
+    return {
+        "id": assignment.id,
+        "campaign_id": campaign.id,
+        "campaign_title": campaign.title,
+        "questionnaire_version_id": campaign.questionnaire_version_id,
+        "status": assignment.status,
+        "comment": assignment.comment,
+        "case": {"unit_id": assignment.case.unit_id, "stratum": assignment.case.stratum,
+                 "psu": assignment.case.psu, "data": assignment.case.data},
+        "interview": ({"uuid": interview.uuid, "version": interview.version,
+                       "status": interview.status} if interview is not None else None),
+        "returned": returned,
+    }

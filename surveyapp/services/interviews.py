@@ -1,0 +1,701 @@
+"""Interview submissions, corrections, review and conflicts: "nothing lost, nothing doubled".
+
+The rules (each has a test in tests/app/test_field_api.py):
+
+* a submission carries the UUID its device created when the interview started; none → 422;
+* ``interview.uuid`` is UNIQUE in the database; a new interview, its first version, its
+  respondent row and its audit event are added in one transaction and committed once; the
+  receipt is returned only after that commit;
+* two concurrent first submissions of the same UUID race on the unique key, not on a
+  check-then-insert: the loser catches the IntegrityError, rolls back, re-reads and answers
+  200 (identical) or 409 (different, the payload kept as a conflict);
+* "identical" = the same canonical JSON (RFC 8785 style: keys sorted by UTF-16 code units,
+  no whitespace, UTF-8, ECMAScript number form) of everything but ``paradata``;
+  the receipt is the SHA-256 of that canonical JSON;
+* a correction is a new version pointing to the previous one and carries the version it
+  started from; a stale one is refused (409) — unless it is a resend of the correction that
+  already made the next version (same base, same content), which answers 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import uuid as uuid_module
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..auth.policy import Principal
+from ..errors import Conflict, InvalidTransition, NotFound, PermissionDenied
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Campaign,
+    Interview,
+    InterviewConflict,
+    InterviewRespondent,
+    InterviewVersion,
+    QuestionnaireVersion,
+    SamplingPlan,
+)
+from ..models._types import utcnow
+from ..models.codes import (
+    AssignmentStatus,
+    AuditAction,
+    ConflictStatus,
+    Disposition,
+    ReviewStatus,
+    Role,
+    SamplingPlanStatus,
+)
+from ..questionnaires import Questionnaire as Definition
+from ..questionnaires import QuestionnaireInvalid, check_answers, compile_questionnaire, compute
+from . import audit
+
+# Who may submit and correct interviews of an organisation's campaigns.
+FIELD_ROLES = (Role.INTERVIEWER, Role.SUPERVISOR, Role.ORG_ADMIN)
+REVIEW_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN)
+CONTENT_FIELDS = ("uuid", "assignment_id", "questionnaire_version_id", "started_at",
+                  "finished_at", "disposition", "answers", "respondent")
+MAX_RESPONDENT_KEYS = 50
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                     r"[0-9a-fA-F]{12}$")
+
+# (English, Vietnamese) — the API answers in the caller's Accept-Language.
+MESSAGES = {
+    "invalid": ("The submission is not valid", "Bài nộp không hợp lệ"),
+    "not_object": ("The request body must be a JSON object",
+                   "Nội dung yêu cầu phải là một đối tượng JSON"),
+    "uuid_missing": ("The interview UUID is required (created on the device when the "
+                     "interview starts)",
+                     "Bắt buộc có UUID của phiếu (tạo trên thiết bị khi bắt đầu phỏng vấn)"),
+    "uuid_invalid": ("Not a valid UUID", "UUID không hợp lệ"),
+    "uuid_mismatch": ("The UUID does not match the address", "UUID không khớp với địa chỉ"),
+    "integer": ("Must be a whole number", "Phải là số nguyên"),
+    "assignment_unknown": ("There is no such assignment", "Không có phân công này"),
+    "assignment_needed": ("This campaign interviews sampled cases only: an assignment is "
+                          "required",
+                          "Cuộc khảo sát này chỉ phỏng vấn các trường hợp được chọn mẫu: "
+                          "bắt buộc có phân công"),
+    "assignment_changed": ("A correction cannot change the assignment",
+                           "Bản sửa không được đổi phân công"),
+    "version_unknown": ("There is no such questionnaire version",
+                        "Không có phiên bản bảng hỏi này"),
+    "version_not_frozen": ("This questionnaire version is not frozen; interviews use frozen "
+                           "versions only",
+                           "Phiên bản bảng hỏi này chưa được khóa; chỉ phỏng vấn bằng phiên "
+                           "bản đã khóa"),
+    "version_other_campaign": ("This questionnaire version belongs to another campaign",
+                               "Phiên bản bảng hỏi này thuộc cuộc khảo sát khác"),
+    "datetime": ("Must be a date and time in ISO 8601 (e.g. 2024-09-01T08:30:00+07:00)",
+                 "Phải là ngày giờ theo ISO 8601 (ví dụ 2024-09-01T08:30:00+07:00)"),
+    "datetime_missing": ("The time is required", "Bắt buộc có thời điểm"),
+    "finished_before": ("The end is before the start", "Thời điểm kết thúc trước khi bắt đầu"),
+    "disposition": ("Must be one of: " + ", ".join(d.value for d in Disposition),
+                    "Phải là một trong: " + ", ".join(d.value for d in Disposition)),
+    "object": ("Must be a JSON object", "Phải là một đối tượng JSON"),
+    "respondent_size": ("Too many fields", "Quá nhiều trường"),
+    "base_version": ("The version the correction started from is required (a whole number)",
+                     "Bắt buộc có phiên bản mà bản sửa bắt đầu từ đó (số nguyên)"),
+    "not_number": ("Numbers must be finite", "Số phải hữu hạn"),
+    "conflict": ("Another interview with this UUID and different content is already stored; "
+                 "this one is kept for a supervisor to resolve",
+                 "Đã có phiếu khác cùng UUID với nội dung khác; phiếu này được giữ lại để "
+                 "giám sát viên xử lý"),
+    "stale": ("The interview was changed since the version this correction started from",
+              "Phiếu đã được sửa sau phiên bản mà bản sửa này bắt đầu từ đó"),
+    "forbidden": ("You may not submit interviews for this assignment",
+                  "Bạn không được nộp phiếu cho phân công này"),
+}
+
+
+def message(key: str, language: str) -> str:
+    en, vi = MESSAGES[key]
+    return en if language == "en" else vi
+
+
+class SubmissionInvalid(Exception):
+    """A 422: ``fields`` maps a payload field (or question name) to its message."""
+
+    def __init__(self, fields: dict[str, str], language: str):
+        super().__init__(message("invalid", language))
+        self.error = message("invalid", language)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the API answers: the HTTP status and the JSON body."""
+
+    status: int
+    body: dict
+
+
+# ---- canonical JSON and the receipt ----------------------------------------------------
+
+def _number(value: float) -> str:
+    """A finite float in ECMAScript's Number-to-String form (as RFC 8785 requires)."""
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        exp = int(exponent)
+        if -7 < exp < 21:  # ES writes these positionally
+            positional = format(Decimal(text), "f")
+            return positional.rstrip("0").rstrip(".") if "." in positional else positional
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        return f"{mantissa}e{'+' if exp > 0 else '-'}{abs(exp)}"
+    return text
+
+
+def _canonical(value: Any, out: list[str]) -> None:
+    if value is None or value is True or value is False:
+        out.append({None: "null", True: "true", False: "false"}[value])
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("non-finite number")
+        out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(":")
+            _canonical(value[key], out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _canonical(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785-style canonical JSON, UTF-8 encoded."""
+    out: list[str] = []
+    _canonical(value, out)
+    return "".join(out).encode("utf-8")
+
+
+def receipt_of(content: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a submission without its paradata."""
+    return hashlib.sha256(canonical_json(
+        {k: v for k, v in content.items() if k != "paradata"})).hexdigest()
+
+
+# ---- reading and checking a payload -------------------------------------------------------
+
+@dataclass
+class Submission:
+    """A checked payload, ready to store."""
+
+    uuid: str
+    assignment: Assignment | None
+    campaign: Campaign
+    questionnaire_version: QuestionnaireVersion
+    started_at: datetime
+    finished_at: datetime
+    disposition: str
+    answers: dict
+    calculated: dict
+    respondent: dict
+    paradata: dict
+    content: dict  # the canonical content (everything but paradata)
+    receipt: str
+    base_version: int | None = None
+
+
+_COMPILED: dict[tuple[int, str], Any] = {}  # frozen versions never change: compile once
+
+
+def _compiled(version: QuestionnaireVersion):
+    key = (version.id, version.digest)
+    if key not in _COMPILED:
+        if len(_COMPILED) > 200:
+            _COMPILED.clear()
+        _COMPILED[key] = compile_questionnaire(Definition.from_dict(version.document))
+    return _COMPILED[key]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _int_or_none(value: Any) -> tuple[bool, int | None]:
+    if value is None:
+        return True, None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False, None
+    return True, value
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _may_work_on(p: Principal, campaign: Campaign, assignment: Assignment | None) -> bool:
+    """The assignment's interviewer, or a supervisor/administrator of the organisation."""
+    if p.system_admin or p.has_role(campaign.organisation_id, *REVIEW_ROLES):
+        return True
+    if assignment is not None:
+        return p.user_id is not None and assignment.interviewer_id == p.user_id
+    return p.has_role(campaign.organisation_id, Role.INTERVIEWER)
+
+
+def _walk_in_allowed(campaign: Campaign) -> bool:
+    """Walk-in interviews (no assignment) are for campaigns without a locked sample: a
+    design that takes respondents as they come (e.g. exit interviews at the one-stop desk)."""
+    locked = db.session.scalar(select(func.count()).select_from(SamplingPlan).where(
+        SamplingPlan.campaign_id == campaign.id,
+        SamplingPlan.status == SamplingPlanStatus.LOCKED.value))
+    return not locked
+
+
+def read_submission(p: Principal, data: Any, language: str, *,
+                    interview: Interview | None = None) -> Submission:
+    """Check a payload in the contract's order: what identifies the target, then who may
+    (PermissionDenied → 403), then everything else (SubmissionInvalid → 422)."""
+    if not isinstance(data, Mapping):
+        raise SubmissionInvalid({"": message("not_object", language)}, language)
+    fields: dict[str, str] = {}
+    raw_uuid = data.get("uuid")
+    if interview is not None:
+        if raw_uuid is not None and str(raw_uuid).lower() != interview.uuid:
+            fields["uuid"] = message("uuid_mismatch", language)
+        uuid_text = interview.uuid
+    elif raw_uuid is None or raw_uuid == "":
+        fields["uuid"] = message("uuid_missing", language)
+        uuid_text = ""
+    elif not isinstance(raw_uuid, str) or not UUID_RE.match(raw_uuid):
+        fields["uuid"] = message("uuid_invalid", language)
+        uuid_text = ""
+    else:
+        uuid_text = str(uuid_module.UUID(raw_uuid))
+    ok_a, assignment_id = _int_or_none(data.get("assignment_id"))
+    ok_v, version_id = _int_or_none(data.get("questionnaire_version_id"))
+    assignment = version = None
+    if not ok_a:
+        fields["assignment_id"] = message("integer", language)
+    elif assignment_id is not None:
+        assignment = db.session.get(Assignment, assignment_id)
+        if assignment is None:
+            fields["assignment_id"] = message("assignment_unknown", language)
+    if not ok_v or version_id is None:
+        fields["questionnaire_version_id"] = message("integer", language)
+    else:
+        version = db.session.get(QuestionnaireVersion, version_id)
+        if version is None:
+            fields["questionnaire_version_id"] = message("version_unknown", language)
+    if interview is not None and (ok_a and assignment_id != interview.assignment_id):
+        fields["assignment_id"] = message("assignment_changed", language)
+    # The campaign: the interview's, the assignment's, or (walk-in) the questionnaire's.
+    campaign = None
+    if interview is not None:
+        campaign = interview.campaign
+    elif assignment is not None:
+        campaign = assignment.campaign
+    elif version is not None and version.questionnaire.campaign is not None:
+        campaign = version.questionnaire.campaign
+    if campaign is not None:
+        # 403 before 422: may the caller work on this campaign / assignment at all?
+        if not _may_work_on(p, campaign, assignment if interview is None
+                            else interview.assignment):
+            raise PermissionDenied(message("forbidden", language))
+    elif "questionnaire_version_id" not in fields:
+        fields["questionnaire_version_id"] = message("version_other_campaign", language)
+    if version is not None and campaign is not None:
+        if not version.frozen:
+            fields["questionnaire_version_id"] = message("version_not_frozen", language)
+        elif version.questionnaire.campaign_id != campaign.id:
+            fields["questionnaire_version_id"] = message("version_other_campaign", language)
+    if campaign is not None and interview is None and ok_a and assignment_id is None \
+            and not _walk_in_allowed(campaign):
+        fields["assignment_id"] = message("assignment_needed", language)
+    times = {}
+    for key in ("started_at", "finished_at"):
+        if data.get(key) in (None, ""):
+            fields[key] = message("datetime_missing", language)
+        else:
+            times[key] = _parse_time(data.get(key))
+            if times[key] is None:
+                fields[key] = message("datetime", language)
+    if times.get("started_at") and times.get("finished_at") and \
+            times["finished_at"] < times["started_at"]:
+        fields["finished_at"] = message("finished_before", language)
+    disposition = data.get("disposition")
+    if disposition not in {d.value for d in Disposition}:
+        fields["disposition"] = message("disposition", language)
+    respondent = data.get("respondent") or {}
+    if not isinstance(respondent, Mapping):
+        fields["respondent"] = message("object", language)
+    elif len(respondent) > MAX_RESPONDENT_KEYS:
+        fields["respondent"] = message("respondent_size", language)
+    elif not _finite(respondent):
+        fields["respondent"] = message("not_number", language)
+    paradata = data.get("paradata") or {}
+    if not isinstance(paradata, Mapping):
+        fields["paradata"] = message("object", language)
+    elif not _finite(paradata):
+        fields["paradata"] = message("not_number", language)
+    answers = data.get("answers")
+    calculated: dict = {}
+    if not isinstance(answers, Mapping):
+        fields["answers"] = message("object", language)
+    elif not _finite(answers):
+        fields["answers"] = message("not_number", language)
+    elif version is not None and "questionnaire_version_id" not in fields:
+        try:
+            compiled = _compiled(version)
+        except QuestionnaireInvalid:
+            fields["questionnaire_version_id"] = message("version_unknown", language)
+        else:
+            found = check_answers(compiled, answers)
+            # Only a complete interview must answer every required question.
+            for name, error in found.items():
+                if error.code == "required" and disposition != Disposition.COMPLETE.value:
+                    continue
+                fields[name or "answers"] = error.message(language)
+            if not found:
+                calculated = compute(compiled, answers).calculated
+    if fields:
+        raise SubmissionInvalid(fields, language)
+    content = {"uuid": uuid_text, "assignment_id": assignment_id,
+               "questionnaire_version_id": version_id,
+               "started_at": data["started_at"], "finished_at": data["finished_at"],
+               "disposition": disposition, "answers": dict(answers),
+               "respondent": dict(respondent)}
+    return Submission(uuid_text, assignment, campaign, version, times["started_at"],
+                      times["finished_at"], disposition, dict(answers),
+                      {k: v for k, v in calculated.items() if v is not None},
+                      dict(respondent), dict(paradata), content, receipt_of(content))
+
+
+def _base_version(data: Any, language: str) -> int:
+    value = data.get("base_version") if isinstance(data, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SubmissionInvalid({"base_version": message("base_version", language)}, language)
+    return value
+
+
+# ---- storing -------------------------------------------------------------------------------
+
+def _receipt_body(interview_uuid: str, version: InterviewVersion) -> dict:
+    return {"uuid": interview_uuid, "receipt": version.content_sha256, "version": version.number}
+
+
+def _actor(user):
+    return user if user is not None and getattr(user, "login", None) else None
+
+
+def _add_version(interview: Interview, s: Submission, actor, number: int,
+                 previous: InterviewVersion | None, base_version: int | None) -> InterviewVersion:
+    version = InterviewVersion(
+        interview=interview, number=number, previous_id=previous.id if previous else None,
+        base_version=base_version, questionnaire_version_id=s.questionnaire_version.id,
+        disposition=s.disposition, started_at=s.started_at, finished_at=s.finished_at,
+        answers=s.answers, calculated=s.calculated, paradata=s.paradata,
+        content_sha256=s.receipt, submitted_by_id=getattr(actor, "id", None))
+    db.session.add(version)
+    db.session.flush()
+    if s.respondent:
+        db.session.add(InterviewRespondent(version_id=version.id, data=s.respondent))
+    return version
+
+
+def _mark_assignment(assignment: Assignment | None, s: Submission) -> None:
+    if assignment is not None:
+        assignment.status = AssignmentStatus.SUBMITTED.value
+        assignment.disposition = s.disposition
+
+
+def _find(interview_uuid: str) -> Interview | None:
+    return db.session.scalar(select(Interview).where(Interview.uuid == interview_uuid)
+                             .options(selectinload(Interview.versions)))
+
+
+def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Outcome:
+    """POST /api/v1/interviews: 201 new, 200 identical resend, 409 conflict (kept)."""
+    s = read_submission(p, data, language)
+    existing = _find(s.uuid)
+    if existing is None:
+        interview = Interview(uuid=s.uuid, campaign_id=s.campaign.id,
+                              assignment_id=s.assignment.id if s.assignment else None,
+                              interviewer_id=getattr(actor, "id", None), version=1,
+                              receipt=s.receipt, disposition=s.disposition,
+                              status=ReviewStatus.SUBMITTED.value)
+        db.session.add(interview)
+        try:
+            db.session.flush()  # the unique key on uuid decides a concurrent race here
+            version = _add_version(interview, s, actor, 1, None, None)
+            _mark_assignment(s.assignment, s)
+            audit.record(_actor(actor), AuditAction.CREATE, interview,
+                         organisation_id=s.campaign.organisation_id,
+                         after={"uuid": s.uuid, "version": 1, "receipt": s.receipt,
+                                "disposition": s.disposition},
+                         summary=f"interview {s.uuid}")
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = _find(s.uuid)
+            if existing is None:
+                raise
+        else:
+            return Outcome(201, _receipt_body(s.uuid, version))
+    return _resend_or_conflict(p, actor, existing, s, data, language)
+
+
+def _resend_or_conflict(p: Principal, actor, interview: Interview, s: Submission, data,
+                        language: str) -> Outcome:
+    if not _may_work_on(p, interview.campaign, interview.assignment):
+        raise PermissionDenied(message("forbidden", language))
+    for version in interview.versions:
+        if version.content_sha256 == s.receipt:
+            return Outcome(200, _receipt_body(interview.uuid, version))
+    conflict = _keep_conflict(actor, interview, s, data)
+    return Outcome(409, {"error": message("conflict", language), "conflict_id": conflict})
+
+
+def _keep_conflict(actor, interview: Interview, s: Submission, data) -> int:
+    """Store a different payload under a stored UUID (once per distinct content)."""
+    def existing_id():
+        return db.session.scalar(select(InterviewConflict.id).where(
+            InterviewConflict.interview_id == interview.id,
+            InterviewConflict.content_sha256 == s.receipt))
+
+    found = existing_id()
+    if found is not None:
+        return found
+    payload = {k: v for k, v in data.items() if k != "respondent"}
+    conflict = InterviewConflict(interview_id=interview.id, payload=payload,
+                                 content_sha256=s.receipt, submitted_by_id=getattr(actor, "id",
+                                                                                   None),
+                                 status_before=interview.status
+                                 if interview.status != ReviewStatus.CONFLICT.value
+                                 else ReviewStatus.SUBMITTED.value)
+    try:
+        db.session.add(conflict)
+        db.session.flush()
+        if s.respondent:
+            db.session.add(InterviewRespondent(conflict_id=conflict.id, data=s.respondent))
+        interview.status = ReviewStatus.CONFLICT.value
+        audit.record(_actor(actor), AuditAction.STATE, conflict,
+                     organisation_id=interview.campaign.organisation_id,
+                     after={"uuid": interview.uuid, "receipt": s.receipt},
+                     summary=f"conflict kept for interview {interview.uuid}")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        found = existing_id()
+        if found is None:
+            raise
+        return found
+    return conflict.id
+
+
+def correct_interview(p: Principal, actor, interview: Interview, data: Any,
+                      language: str = "vi") -> Outcome:
+    """PUT /api/v1/interviews/<uuid>: a new version from ``base_version``, or 409 if stale."""
+    s = read_submission(p, data, language, interview=interview)
+    base = _base_version(data, language)
+    interview_uuid, interview_id = interview.uuid, interview.id
+    if base == interview.version:
+        previous = interview.current
+        try:
+            version = _add_version(interview, s, actor, base + 1, previous, base)
+            interview.version = base + 1
+            interview.receipt = s.receipt
+            interview.disposition = s.disposition
+            before = interview.status
+            if interview.status != ReviewStatus.CONFLICT.value:
+                interview.status = ReviewStatus.SUBMITTED.value
+            _mark_assignment(interview.assignment, s)
+            audit.record(_actor(actor), AuditAction.UPDATE, interview,
+                         organisation_id=interview.campaign.organisation_id,
+                         before={"version": base, "status": before},
+                         after={"version": base + 1, "receipt": s.receipt,
+                                "status": interview.status},
+                         summary=f"interview {interview_uuid} corrected")
+            db.session.commit()
+            return Outcome(200, _receipt_body(interview_uuid, version))
+        except IntegrityError:  # another correction from the same base won the race
+            db.session.rollback()
+            interview = db.session.get(Interview, interview_id)
+    following = next((v for v in interview.versions
+                      if v.number == base + 1 and v.base_version == base), None)
+    if following is not None and following.content_sha256 == s.receipt:
+        return Outcome(200, _receipt_body(interview_uuid, following))
+    return Outcome(409, {"error": message("stale", language), "current_version":
+                         interview.version})
+
+
+def interview_status(interview: Interview) -> dict:
+    return {"uuid": interview.uuid, "status": interview.status, "receipt": interview.receipt,
+            "version": interview.version}
+
+
+def get_by_uuid(interview_uuid: str) -> Interview | None:
+    try:
+        normal = str(uuid_module.UUID(interview_uuid))
+    except ValueError:
+        return None
+    return _find(normal)
+
+
+# ---- the supervisor's review loop ----------------------------------------------------------
+
+REVIEW_ACTIONS = {
+    "approve": ReviewStatus.APPROVED,
+    "return": ReviewStatus.RETURNED,
+    "reject": ReviewStatus.REJECTED,
+}
+ASSIGNMENT_AFTER_REVIEW = {
+    ReviewStatus.APPROVED: AssignmentStatus.APPROVED,
+    ReviewStatus.RETURNED: AssignmentStatus.RETURNED,
+    ReviewStatus.REJECTED: AssignmentStatus.REJECTED,
+}
+
+
+def review_interview(actor, interview: Interview, action: str, comment: str,
+                     seen_version: int | None = None) -> Interview:
+    """Approve, return (with a comment, back to the interviewer's list) or reject."""
+    from flask_babel import gettext as _
+
+    if action not in REVIEW_ACTIONS:
+        raise InvalidTransition(_("Unknown review action."))
+    if interview.status == ReviewStatus.CONFLICT.value:
+        raise InvalidTransition(_("Resolve the conflicting submission first."))
+    if interview.status != ReviewStatus.SUBMITTED.value:
+        raise InvalidTransition(_("Only an interview waiting for review can be reviewed."))
+    if seen_version is not None and seen_version != interview.version:
+        raise Conflict(_("The interview was corrected while you were reviewing it; "
+                         "please look at the new version."))
+    comment = (comment or "").strip()
+    if action == "return" and not comment:
+        raise InvalidTransition(_("Say what to correct: a comment is required to return an "
+                                  "interview."))
+    new = REVIEW_ACTIONS[action]
+    before = {"status": interview.status, "version": interview.version}
+    interview.status = new.value
+    interview.review_comment = comment
+    interview.reviewed_by_id = getattr(actor, "id", None)
+    interview.reviewed_at = utcnow()
+    if interview.assignment is not None:
+        interview.assignment.status = ASSIGNMENT_AFTER_REVIEW[new].value
+        interview.assignment.comment = comment
+    audit.record(actor, AuditAction.STATE, interview,
+                 organisation_id=interview.campaign.organisation_id, before=before,
+                 after={"status": new.value, "comment": comment},
+                 summary=f"interview {interview.uuid}: {action}")
+    db.session.commit()
+    return interview
+
+
+def resolve_conflict(actor, interview: Interview, conflict_id: int, accept: bool) -> Interview:
+    """Keep the stored version, or make the kept payload the next version (checked again)."""
+    from flask_babel import gettext as _
+
+    conflict = db.session.get(InterviewConflict, conflict_id)
+    if conflict is None or conflict.interview_id != interview.id:
+        raise NotFound(_("There is no such conflicting submission."))
+    if conflict.status != ConflictStatus.OPEN.value:
+        raise InvalidTransition(_("This conflicting submission was already resolved."))
+    before = {"status": interview.status, "version": interview.version}
+    if accept:
+        respondent = db.session.scalar(select(InterviewRespondent).where(
+            InterviewRespondent.conflict_id == conflict.id))
+        data = dict(conflict.payload)
+        data["respondent"] = respondent.data if respondent is not None else {}
+        data.pop("base_version", None)
+        reviewer = _reviewer_principal(actor, interview)
+        try:
+            s = read_submission(reviewer, data, "vi", interview=interview)
+        except SubmissionInvalid as exc:
+            from ..errors import ValidationFailed
+
+            raise ValidationFailed(_("The kept submission is no longer valid: %(fields)s",
+                                     fields="; ".join(f"{k}: {v}" for k, v in
+                                                      exc.fields.items()))) from exc
+        previous = interview.current
+        _add_version(interview, s, actor, interview.version + 1, previous, interview.version)
+        interview.version += 1
+        interview.receipt = s.receipt
+        interview.disposition = s.disposition
+        conflict.status = ConflictStatus.ACCEPTED.value
+    else:
+        conflict.status = ConflictStatus.KEPT_STORED.value
+    conflict.resolved_by_id = getattr(actor, "id", None)
+    conflict.resolved_at = utcnow()
+    still_open = [c for c in interview.conflicts
+                  if c.status == ConflictStatus.OPEN.value and c.id != conflict.id]
+    if not still_open:
+        interview.status = ReviewStatus.SUBMITTED.value if accept else conflict.status_before
+    audit.record(actor, AuditAction.STATE, interview,
+                 organisation_id=interview.campaign.organisation_id, before=before,
+                 after={"status": interview.status, "version": interview.version,
+                        "conflict": conflict.id, "resolution": conflict.status},
+                 summary=f"interview {interview.uuid}: conflict {conflict.id} resolved")
+    db.session.commit()
+    return interview
+
+
+def _reviewer_principal(actor, interview: Interview) -> Principal:
+    org = interview.campaign.organisation_id
+    return Principal(getattr(actor, "id", None), getattr(actor, "login", "cli") or "cli",
+                     {org: frozenset({Role.SUPERVISOR})})
+
+
+def review_queue(campaign: Campaign, status: str | None = None) -> list[Interview]:
+    """Interviews of a campaign waiting for the supervisor (or of one status), oldest first."""
+    wanted = [status] if status else [ReviewStatus.SUBMITTED.value, ReviewStatus.CONFLICT.value]
+    return list(db.session.scalars(
+        select(Interview).where(Interview.campaign_id == campaign.id,
+                                Interview.status.in_(wanted))
+        .order_by(Interview.updated_at, Interview.id)))
+
+
+def approved_interviews(campaign: Campaign) -> list[InterviewVersion]:
+    """The current versions of the campaign's approved interviews: all that analysis sees."""
+    return list(db.session.scalars(
+        select(InterviewVersion).join(Interview, Interview.id == InterviewVersion.interview_id)
+        .where(Interview.campaign_id == campaign.id,
+               Interview.status == ReviewStatus.APPROVED.value,
+               InterviewVersion.number == Interview.version)
+        .order_by(Interview.id)))
+
+
+def interviews_for_interviewer(user_id: int) -> list[Interview]:
+    return list(db.session.scalars(select(Interview).where(Interview.interviewer_id == user_id)
+                                   .order_by(Interview.updated_at.desc())))
