@@ -12,8 +12,20 @@ its ``random()`` method is called. Stages run in order. Within a stage, groups (
 the first stage, the selected units of the previous stage after that) are processed in
 order of first appearance in the frame; within a group, units are in order of first
 appearance (after sorting by ``sort`` for systematic methods) and the method consumes its
-uniforms as described in :mod:`sampling.selection`; then, when reserves are asked for, one
-uniform per selected non-certainty unit (in frame order) puts them in random order.
+uniforms as described in :mod:`sampling.selection` (srs: one per unit; systematic: one;
+poisson: one per unit; Brewer: one per draw, or one or two per proposal on large strata;
+Sampford: one per unit per attempt
+plus one per complete attempt); then, when reserves are asked for, one uniform per selected
+non-certainty unit (in frame order) puts them in random order (srs needs none: the
+selecting uniforms already order the units). Sample rows are written in frame order,
+then reserves by rank and frame order.
+
+Output CSV
+----------
+UTF-8 without byte-order mark, ``\n`` line ends, minimal quoting (Python ``csv``), the
+frame's columns as they are (text as read), then ``pik_stage1..`` for multi-stage draws,
+``pik``, ``weight`` (Python ``repr`` of the float, which round-trips exactly) and
+``reserve_rank`` (empty for the sample).
 
 Reserves and weights
 --------------------
