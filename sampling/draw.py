@@ -14,10 +14,9 @@ order of first appearance in the frame; within a group, units are in order of fi
 appearance (after sorting by ``sort`` for systematic methods) and the method consumes its
 uniforms as described in :mod:`sampling.selection` (srs: one per unit; systematic: one;
 poisson: one per unit; Brewer: one per draw, or one or two per proposal on large strata;
-Sampford: one per unit per attempt
-plus one per complete attempt); then, when reserves are asked for, one uniform per selected
-non-certainty unit (in frame order) puts them in random order (srs needs none: the
-selecting uniforms already order the units). Sample rows are written in frame order,
+Sampford: one per unit per attempt plus one per complete attempt); then, when reserves are
+asked for, one uniform per selected non-certainty unit (in frame order) puts them in random
+order (srs needs none: the selecting uniforms already order the units). Sample rows are written in frame order,
 then reserves by rank and frame order.
 
 Output CSV
