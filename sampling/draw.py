@@ -16,8 +16,8 @@ uniforms as described in :mod:`sampling.selection` (srs: one per unit; systemati
 poisson: one per unit; Brewer: one per draw, or one or two per proposal on large strata;
 Sampford: one per unit per attempt plus one per complete attempt); then, when reserves are
 asked for, one uniform per selected non-certainty unit (in frame order) puts them in random
-order (srs needs none: the selecting uniforms already order the units). Sample rows are written in frame order,
-then reserves by rank and frame order.
+order (srs needs none: the selecting uniforms already order the units). Sample rows are
+written in frame order, then reserves by rank and frame order.
 
 Output CSV
 ----------
