@@ -2,7 +2,7 @@
 
 A documented subset of XLSForm's XPath (see ``SEMANTICS.md`` beside this file), parsed by
 a hand-written tokenizer and recursive-descent parser into an immutable AST and evaluated
-by walking it — never with ``eval``.  Pure: standard library only.  The browser twin is
+by walking it — never by running code.  Pure: standard library only.  The browser twin is
 ``surveyapp/static/js/expressions.js``; both pass ``tests/questionnaires/expression_vectors.json``.
 
     >>> ast = parse_expression("${age} >= 18 and selected(${channels}, 'online')")

@@ -1,4 +1,4 @@
-"""Tokenizer and recursive-descent parser for the expression language (no eval, ever).
+"""Tokenizer and recursive-descent parser for the expression language (never runs code).
 
 The JavaScript twin in ``surveyapp/static/js/expressions.js`` mirrors this module line by
 line: same tokens, same limits, same error codes, offsets and English messages.  Offsets

@@ -209,7 +209,7 @@ def test_references_and_current():
     assert not uses_current(parse_expression("${a}"))
 
 
-def test_the_parser_never_executes_anything(tmp_path):
+def test_the_parser_never_runs_the_input(tmp_path):
     marker = tmp_path / "pwned"
     text = f"__import__('os').system('touch {marker}')"
     with pytest.raises(ExpressionError) as info:
@@ -233,7 +233,7 @@ def test_errors_have_vietnamese_messages():
     assert info.value.message_vi == "Hàm 'if' cần 3 đối số nhưng có 2 tại vị trí 0"
 
 
-def test_source_has_no_dynamic_code_execution():
+def test_source_has_no_dynamic_code():
     # spelled in pieces so that this test file itself stays free of the words
     banned = tuple(w + "(" for w in ("ev" + "al", "ex" + "ec", "comp" + "ile", "Func" + "tion"))
     sources = list((ROOT / "surveyapp" / "expressions").glob("*.py")) + [JS_MODULE]
