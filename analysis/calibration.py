@@ -160,18 +160,32 @@ class CalibrationAdjustment:
     margin_factors: tuple[np.ndarray, ...] = ()
 
     @cached_property
-    def _greg_q(self) -> tuple[np.ndarray, np.ndarray]:
-        # R: tqr <- qr(mm * whalf).  Only the column space matters for the residuals, so a
-        # pivoted Householder QR with a rank cut gives the same projection as LINPACK's
-        # dqrdc2 (which also drops columns that are collinear to 1e-7).
+    def _greg_basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # R: tqr <- qr(mm * whalf); only its column space matters for qr.resid.  A
+        # Householder QR of an n x p matrix is slow at a million rows, so: columns scaled
+        # to unit norm, the Gram matrix, R's rank rule (a column whose residual on the
+        # previous ones is below 1e-7 of its norm is dropped, as LINPACK's dqrdc2 does) by
+        # a pivot-free Cholesky in column order, and seminormal equations with one step of
+        # refinement in residualise() (Björck 1996, §2.5) for QR-level accuracy.
         whalf = np.sqrt(self.design_weights)
         a = self.model * whalf[:, None]
         norms = np.sqrt((a * a).sum(axis=0))
-        norms[norms == 0] = 1.0
-        q, r, _ = scipy.linalg.qr(a / norms, mode="economic", pivoting=True)
-        d = np.abs(np.diag(r))
-        rank = int(np.sum(d > 1e-7 * d[0])) if d.size else 0
-        return q[:, :rank], self.g * whalf
+        keep = [j for j in range(a.shape[1]) if norms[j] > 0]
+        a = a[:, keep] / norms[keep]
+        gram = a.T @ a
+        chosen: list[int] = []
+        for j in range(gram.shape[0]):
+            if chosen:
+                gk = gram[np.ix_(chosen, chosen)]
+                v = np.linalg.solve(gk, gram[chosen, j])
+                r2 = gram[j, j] - gram[j, chosen] @ v
+            else:
+                r2 = gram[j, j]
+            if r2 > 1e-14 * gram[j, j]:
+                chosen.append(j)
+        a = np.ascontiguousarray(a[:, chosen])
+        chol = scipy.linalg.cho_factor(gram[np.ix_(chosen, chosen)])
+        return a, chol, self.g * whalf
 
     def residualise(self, scores: np.ndarray) -> np.ndarray:
         """Apply this step's residual transformation to a 2-D score matrix."""
@@ -180,10 +194,11 @@ class CalibrationAdjustment:
             # R (svyrecvar): x <- qr.resid(psvar$qr, x / psvar$w) * psvar$w with
             # w = g * sqrt(design weights): with x = w_cal * z this is
             # w_cal * (z - X B), B the design-weighted least-squares fit of z on X.
-            q, w = self._greg_q
+            a, chol, w = self._greg_basis
             safe = np.where(w == 0, 1.0, w)
             y = np.where(w[:, None] == 0, 0.0, x / safe[:, None])
-            resid = y - q @ (q.T @ y)
+            resid = y - a @ scipy.linalg.cho_solve(chol, a.T @ y)
+            resid = resid - a @ scipy.linalg.cho_solve(chol, a.T @ resid)
             return resid * w[:, None]
         if self.kind == "poststratify":
             psw = np.array(self.weights, dtype=float)
@@ -204,25 +219,20 @@ class CalibrationAdjustment:
         if self.kind == "rake":
             # R (svyrecvar, class "raking"): ten sweeps of
             #   x <- x - psw * apply(x / psw, 2, ave, margin)
-            # with psw the weights stored for each margin and ave() an *unweighted*
-            # mean within the margin's levels.
+            # with psw the weights stored for each margin and ave() an *unweighted* mean
+            # within the margin's levels -- done on the joint cells (linear in n).
             w0 = self.design_weights
-            out = np.array(x, dtype=float)
-            margins = []
-            for cells, factors in zip(self.margin_cells, self.margin_factors, strict=True):
-                unit_level = cells[self.codes]
-                psw = w0 * factors[self.codes]
-                k = int(cells.max()) + 1
-                counts = np.bincount(unit_level, minlength=k).astype(float)
-                margins.append((unit_level, psw, k, counts))
-            for _ in range(_RAKE_BACKFIT_SWEEPS):
-                for unit_level, psw, k, counts in margins:
-                    for j in range(out.shape[1]):
-                        with np.errstate(invalid="ignore", divide="ignore"):
-                            ratio = out[:, j] / psw
-                            means = np.bincount(unit_level, weights=ratio, minlength=k) / counts
-                        out[:, j] = out[:, j] - psw * means[unit_level]
-            return out
+            cells = self.codes
+            n_cells = self.margin_factors[0].size
+            k = x.shape[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = x / w0[:, None]
+                sums = np.empty((1, n_cells, k))
+                for j in range(k):
+                    sums[0, :, j] = np.bincount(cells, weights=ratio[:, j], minlength=n_cells)
+                offsets, coef = _rake_coefficients(self, sums)
+                fit = _rake_cell_fit(self, offsets, coef[0])
+            return x - w0[:, None] * fit[cells]
         raise CalibrationError(f"unknown calibration adjustment kind {self.kind!r}")
 
 
@@ -276,6 +286,58 @@ def calibration_residuals(
             )
         x = adj.residualise(x)
     return x[:, 0] if one_d else x
+
+
+def _rake_coefficients(adjustment, cell_sums: np.ndarray):
+    """R's ten backfitting sweeps (svyrecvar, class "raking") in coefficient space.
+
+    After any number of sweeps the residual is ``x0 − Σ_m psw_m E_m c_m`` (E_m: level
+    indicators of margin m, ``psw_m = w0 · f_m[cell]`` the weights R stored for margin m),
+    and each step ``x <- x − psw_m ave_m(x / psw_m)`` adds to ``c_m`` the unweighted level
+    means of ``x / psw_m``.  All of it follows from ``cell_sums`` -- the sums of
+    ``x / w0`` by (domain, joint cell), shape (n_domains, n_cells, k) -- because units of a
+    cell share every ``f_m``; so the n units are touched only to form those sums.
+
+    Returns ``(offsets, coef)``: ``coef[d, offsets[m] + level]`` is ``c_m`` for domain d.
+    """
+    import scipy.sparse as sp
+
+    cell_n = np.bincount(adjustment.codes, minlength=adjustment.margin_factors[0].size)
+    factors = adjustment.margin_factors
+    cells_level = adjustment.margin_cells
+    sizes = [int(lv.max()) + 1 for lv in cells_level]
+    offsets = np.r_[0, np.cumsum(sizes)]
+    nd, nc, k = cell_sums.shape
+    flat = cell_sums.transpose(1, 0, 2).reshape(nc, nd * k)
+    ind = [sp.csr_matrix((np.ones(nc), (lv, np.arange(nc))), shape=(sz, nc))
+           for lv, sz in zip(cells_level, sizes, strict=True)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # level sums of x / psw_a = Σ_cells (Σ_{i in cell} x_i / w0_i) / f_a[cell]
+        s0 = [np.asarray(e @ (flat / f[:, None])).reshape(sz, nd, k).transpose(1, 0, 2)
+              for e, f, sz in zip(ind, factors, sizes, strict=True)]
+        counts = [np.asarray(e @ cell_n, dtype=float) for e in ind]
+        # gram[a][b][l, l'] = Σ_{i in l (margin a), l' (margin b)} psw_b(i) / psw_a(i)
+        gram = [[np.asarray((ea @ sp.diags(cell_n * fb / fa) @ eb.T).todense())
+                 for eb, fb in zip(ind, factors, strict=True)]
+                for ea, fa in zip(ind, factors, strict=True)]
+        coef = np.zeros((nd, int(offsets[-1]), k))
+        for _ in range(_RAKE_BACKFIT_SWEEPS):
+            for a in range(len(sizes)):
+                sub = s0[a].copy()
+                for b in range(len(sizes)):
+                    sub -= np.einsum("lm,dmk->dlk", gram[a][b],
+                                     coef[:, offsets[b]:offsets[b + 1], :])
+                coef[:, offsets[a]:offsets[a + 1], :] += sub / counts[a][None, :, None]
+    return offsets, coef
+
+
+def _rake_cell_fit(adjustment, offsets, coef_d: np.ndarray) -> np.ndarray:
+    """(n_cells, k): Σ_m f_m[cell] c_m[level_m(cell)] -- the fitted part divided by w0."""
+    out = np.zeros((adjustment.margin_factors[0].size, coef_d.shape[1]))
+    for a, (f, lv) in enumerate(zip(adjustment.margin_factors, adjustment.margin_cells,
+                                    strict=True)):
+        out += f[:, None] * coef_d[offsets[a] + lv, :]
+    return out
 
 
 def domain_residual_parts(
@@ -352,37 +414,16 @@ def domain_residual_parts(
         basis[np.arange(n), codes] = psw
         return basis, coef
     if adjustment.kind == "rake":
-        # Backfitting in coefficient space: x_cur = x0 − Σ_m psw_m E_m c_m, and each step
-        # c_m += ave_l((x_cur / psw_m)) computed from level sums and cross-level Gram blocks.
         w0 = adjustment.design_weights
         cells = adjustment.codes
-        psws = [w0 * f[cells] for f in adjustment.margin_factors]
-        levels = [lv[cells] for lv in adjustment.margin_cells]
-        sizes = [int(lv.max()) + 1 for lv in adjustment.margin_cells]
-        offsets = np.r_[0, np.cumsum(sizes)]
-        q = int(offsets[-1])
-        counts = [np.bincount(lv, minlength=sz).astype(float) for lv, sz in zip(levels, sizes,
-                                                                              strict=True)]
-        s0 = [group_sums(x / psw[:, None], lv, sz) for psw, lv, sz in zip(psws, levels, sizes,
-                                                                          strict=True)]
-        # gram[m][m'][l, l'] = Σ_{i in l (margin m), l' (margin m')} psw_m'(i) / psw_m(i)
-        gram = [[None] * len(sizes) for _ in sizes]
-        for a, (pa, la, sa) in enumerate(zip(psws, levels, sizes, strict=True)):
-            for b, (pb, lb, sb) in enumerate(zip(psws, levels, sizes, strict=True)):
-                gram[a][b] = np.bincount(la * sb + lb, weights=pb / pa,
-                                         minlength=sa * sb).reshape(sa, sb)
-        coef = np.zeros((n_domains, q, k))
-        for _ in range(_RAKE_BACKFIT_SWEEPS):
-            for a, sa in enumerate(sizes):
-                sub = s0[a].copy()
-                for b in range(len(sizes)):
-                    cb = coef[:, offsets[b]:offsets[b + 1], :]
-                    sub -= np.einsum("lm,dmk->dlk", gram[a][b], cb)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    coef[:, offsets[a]:offsets[a + 1], :] += sub / counts[a][None, :, None]
-        basis = np.zeros((n, q))
-        for a, (psw, lv) in enumerate(zip(psws, levels, strict=True)):
-            basis[np.arange(n), offsets[a] + lv] = psw
+        n_cells = adjustment.margin_factors[0].size
+        with np.errstate(invalid="ignore", divide="ignore"):
+            offsets, coef = _rake_coefficients(
+                adjustment, group_sums(x / w0[:, None], cells, n_cells))
+        basis = np.zeros((n, int(offsets[-1])))
+        for a, (f, lv) in enumerate(zip(adjustment.margin_factors, adjustment.margin_cells,
+                                        strict=True)):
+            basis[np.arange(n), offsets[a] + lv[cells]] = w0 * f[cells]
         return basis, coef
     raise CalibrationError(f"unknown calibration adjustment kind {adjustment.kind!r}")
 
