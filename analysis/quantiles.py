@@ -17,8 +17,16 @@ module does not know about strata or clusters.
 What the caller must pass to match R (see :func:`svyquantile`): the values ``x`` and weights
 ``w`` of the rows R's design holds (for ``svyby`` domains of an uncalibrated design, R
 *subsets* the design, so only the domain's rows; for calibrated designs R keeps every row
-with weight 0 outside the domain), ``df`` = ``degf()`` of that (sub)design, and ``n_rows`` =
-its ``nrow`` (used by ``"beta"`` and ``"score"``).
+with weight 0 outside the domain), ``df`` = ``degf()`` of that (sub)design (for a subset
+linearisation design: PSUs present minus strata present), and ``n_rows`` = its ``nrow``
+(used by ``"beta"`` and ``"score"``).  ``mean_se`` must still use the whole design (PSUs
+without domain members count as zeros), as R's subset designs do.
+
+Replicate designs (``svyquantile.svyrep.design``): ``mean_se`` from the replicate weights
+(``svrVar``), ``df`` the replicate design's ``degf``, ``replicate_design=True``; the extra
+``interval_type="quantile"`` recomputes the quantile on every replicate
+(:func:`replicate_quantile_ci`).  survey 4.1.1 ignores ``beta``/``xlogit``/``asin`` there
+(Woodruff ``mean`` is used) and we reproduce that.
 
 References
 ----------
