@@ -48,6 +48,7 @@ def format_date(value) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    app.json.ensure_ascii = False  # UTF-8 end to end: Vietnamese in JSON as text, not \u escapes
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["dmy"] = format_date
     app.jinja_env.policies["ext.i18n.trimmed"] = True

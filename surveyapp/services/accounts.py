@@ -68,6 +68,20 @@ def _check_password(password: str) -> None:
                                                      "characters.", n=MIN_PASSWORD_LENGTH)})
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password (the current one is checked first)."""
+    if not verify_password(user.password_hash, current):
+        message = _("The current password is wrong.")
+        raise DomainError(message, fields={"current_password": message})
+    _check_password(new)
+    if new == current:
+        message = _("Choose a password different from the current one.")
+        raise DomainError(message, fields={"new_password": message})
+    user.password_hash = hash_password(new)
+    audit.record(user, AuditAction.UPDATE, user, summary=_("password changed"))
+    db.session.commit()
+
+
 def create_user(actor: User | None, organisation: Organisation, login: str, full_name: str,
                 password: str, role: Role, email: str | None = None) -> User:
     """Create a person with a first role in an organisation."""

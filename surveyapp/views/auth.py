@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..auth.policy import public
-from ..forms.auth import LoginForm
+from ..auth.policy import public, requires
+from ..errors import DomainError
+from ..forms.auth import LoginForm, PasswordForm
 from ..forms.orgs import ConfirmForm
 from ..services import accounts
 from ._helpers import safe_next, show_domain_error
@@ -59,3 +70,20 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("dashboard.view")
+def change_password():
+    """Change one's own password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/password.html", form=form)

@@ -17,7 +17,10 @@ bp = Blueprint("main", __name__)
 def _navigation():
     if not current_user.is_authenticated:
         return {"nav_items": []}
-    return {"nav_items": navigation(current_principal()), "logout_form": ConfirmForm()}
+    # formdata=None: only its CSRF token is needed (and a request too large to parse must
+    # still render its error page).
+    return {"nav_items": navigation(current_principal()),
+            "logout_form": ConfirmForm(formdata=None)}
 
 
 @bp.route("/")

@@ -128,3 +128,43 @@ def test_inactive_user_cannot_sign_in(app, db, client, auth, person):
         db.session.scalar(select(User).where(User.login == person)).active = False
         db.session.commit()
     assert auth.login(person).status_code == 401
+
+
+def test_change_own_password(app, db, client, auth, person):
+    auth.login(person)
+    page = client.post("/account/password", data={
+        "current_password": "sai-mat-khau", "new_password": "mat-khau-moi-123",
+        "confirm": "mat-khau-moi-123"}).get_data(as_text=True)
+    assert "Mật khẩu hiện tại không đúng." in page
+    page = client.post("/account/password", data={
+        "current_password": builders.PASSWORD, "new_password": "mat-khau-moi-123",
+        "confirm": "khac-han-nhau-123"}).get_data(as_text=True)
+    assert "Hai mật khẩu mới không khớp nhau." in page
+    response = client.post("/account/password", data={
+        "current_password": builders.PASSWORD, "new_password": "mat-khau-moi-123",
+        "confirm": "mat-khau-moi-123"})
+    assert response.status_code == 302
+    auth.logout()
+    assert auth.login(person).status_code == 401
+    assert auth.login(person, "mat-khau-moi-123").status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update"))
+        assert event.object_type == "user" and "password_hash" not in repr(event.after)
+
+
+def test_json_is_utf8_text(app, db, client, auth, person):
+    auth.login(person)
+    body = client.get("/api/v1/campaigns").get_data()
+    assert "Khảo sát".encode() in body or body == b"[]\n"
+    assert b"\\u" not in client.get("/api/v1/me").get_data()
+
+
+def test_too_large_upload_gets_a_vietnamese_413(app, db, client, auth, person):
+    auth.login(person)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = client.post("/account/password", data={"current_password": "x" * 5000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    assert response.status_code == 413
+    assert "Tệp quá lớn" in response.get_data(as_text=True)

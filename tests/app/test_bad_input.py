@@ -65,6 +65,12 @@ FORMS = {
                            "valid_days": "30"},
               {"name": ["", LONG, SCRIPT], "scopes": ["", "root:all"],
                "valid_days": ["x", "0", "100000"], "owner": ["abc", "999999"]}),
+    "password": ("/account/password", {"current_password": builders.PASSWORD,
+                                       "new_password": "mat-khau-moi-123",
+                                       "confirm": "mat-khau-moi-123"},
+                 {"current_password": ["", LONG, "sai-mat-khau"],
+                  "new_password": ["", "ngan", LONG, builders.PASSWORD],
+                  "confirm": ["", "khac-nhau-123"]}),
     "import": ("/registry/import", {"kind": "units"}, {"kind": ["", "everything"]}),
 }
 

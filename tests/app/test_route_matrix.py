@@ -42,6 +42,7 @@ MATRIX: dict[str, Expect] = {
     "auth.login": PUBLIC,
     "auth.logout": Expect(frozenset(ROLES), method="POST", public=True),
     "auth.set_language": PUBLIC,
+    "auth.change_password": Expect(SIGNED_IN),
     "main.dashboard": Expect(SIGNED_IN),
     "orgs.index": Expect(SIGNED_IN),
     "orgs.create": Expect(ADMIN),
