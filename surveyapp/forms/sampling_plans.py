@@ -12,6 +12,15 @@ from .campaigns import MultiCheckboxField
 MAX_SEED = 2**63 - 1
 
 
+class CommaFloatField(FloatField):
+    """A number that may be typed with a decimal comma, as Vietnamese users write it (0,95)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", "."), *valuelist[1:]]
+        super().process_formdata(valuelist)
+
+
 def _range(low: float, high: float):
     return NumberRange(min=low, max=high, message=_l("A number from %(min)s to %(max)s.",
                                                      min=low, max=high))
@@ -43,7 +52,7 @@ class DesignForm(Form):
                              validators=[optional(), number_range(1, 100_000)])
     method = SelectField(_l("Selection method"), validators=[required()])
     allocation_method = SelectField(_l("Allocation across strata"), validators=[required()])
-    power_exponent = FloatField(_l("Power-allocation exponent (0 = equal, 1 = proportional)"),
+    power_exponent = CommaFloatField(_l("Power-allocation exponent (0 = equal, 1 = proportional)"),
                                 default=0.5, validators=[optional(), _range(0, 1)])
     minimum = IntegerField(_l("Minimum per stratum"), default=0,
                            validators=[optional(), number_range(0, 1_000_000)])
@@ -62,15 +71,15 @@ class CalculatorForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    confidence_level = FloatField(_l("Confidence level"), default=0.95,
+    confidence_level = CommaFloatField(_l("Confidence level"), default=0.95,
                                   validators=[input_required(), _range(0.5, 0.999)])
-    p = FloatField(_l("Expected proportion"), default=0.5,
+    p = CommaFloatField(_l("Expected proportion"), default=0.5,
                    validators=[input_required(), _range(0.01, 0.99)])
-    deff = FloatField(_l("Design effect"), default=1.0,
+    deff = CommaFloatField(_l("Design effect"), default=1.0,
                       validators=[input_required(), _range(0.1, 100)])
-    response_rate = FloatField(_l("Expected response rate"), default=1.0,
+    response_rate = CommaFloatField(_l("Expected response rate"), default=1.0,
                                validators=[input_required(), _range(0.01, 1)])
-    target_moe = FloatField(_l("Target margin of error (optional, e.g. 0.05)"),
+    target_moe = CommaFloatField(_l("Target margin of error (optional, e.g. 0.05)"),
                             validators=[optional(), _range(0.001, 0.5)])
     submit = SubmitField(_l("Calculate"))
 

@@ -253,18 +253,39 @@ def test_a_seed_left_empty_is_chosen_and_recorded(world, plan):
     assert plan.seed is not None and plan.draw_record["generator"]["seed"] == plan.seed
 
 
-def test_a_draw_error_is_translated_and_stores_nothing(world, plan):
+def _certain_frame() -> bytes:
     # Sizes so unequal that the certainty units leave nothing to replace with reserves.
     rows = dossier_rows(4)
     for i, row in enumerate(rows):
         row["so_ho_so"] = "100000" if i % 4 < 3 else "1"
-    plans.upload_frame(world[1], plan, "ho_so.csv", to_csv(rows))
-    plans.set_design(world[1], plan, design(n=12, reserve=1, allocation_method="equal"))
+    return to_csv(rows)
+
+
+def test_a_trial_draw_reports_draw_time_rules_on_the_design(world, plan):
+    plans.upload_frame(world[1], plan, "ho_so.csv", _certain_frame())
     with pytest.raises(ValidationFailed) as info:
-        plans.draw_sample(world[1], plan)
+        plans.set_design(world[1], plan, design(n=12, reserve=1, allocation_method="equal"))
+    assert "dự phòng" in info.value.message and "reserve" in info.value.fields
+    builders.db.session.rollback()
+    builders.db.session.refresh(plan)
+    assert plan.stages is None
+
+
+def test_a_draw_error_is_translated_and_stores_nothing(app, world, plan):
+    # Above the inline limit there is no trial draw: the draw itself reports the rule.
+    plans.upload_frame(world[1], plan, "ho_so.csv", _certain_frame())
+    app.config["SAMPLING_INLINE_MAX_ROWS"] = 5
+    try:
+        plans.set_design(world[1], plan, design(n=12, reserve=1, allocation_method="equal"))
+        with pytest.raises(ValidationFailed) as info:
+            plans.draw_sample(world[1], plan)
+    finally:
+        app.config.pop("SAMPLING_INLINE_MAX_ROWS")
     builders.db.session.rollback()
     assert "dự phòng" in info.value.message
     assert _count(SamplingCase, SamplingCase.plan_id == plan.id) == 0
+    builders.db.session.refresh(plan)
+    assert plan.draw_record is None
 
 
 def test_two_stage_draw_keeps_the_first_stage_unit_of_each_case(world, plan):

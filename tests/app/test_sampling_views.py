@@ -80,9 +80,9 @@ def test_the_wizard_end_to_end(app, client, db, ids):
     page = _text(client.get(f"/sampling/{plan_id}/preview"))
     assert 'data-testid="calculator"' in page and "UBND Phường Bến Nghé" in page
     page = _text(client.get(f"/sampling/{plan_id}/preview", query_string={
-        "confidence_level": "0.9", "p": "0.3", "deff": "1.5", "response_rate": "0.7",
-        "target_moe": "0.1"}))
-    assert "Cần cho mục tiêu" in page
+        "confidence_level": "0,9", "p": "0.3", "deff": "1,5", "response_rate": "0.7",
+        "target_moe": "0,1"}))  # decimal commas, as Vietnamese users type them
+    assert "Cần cho mục tiêu" in page and 'value="0,9"' in page
     response = client.post(f"/sampling/{plan_id}/draw", follow_redirects=True)
     assert "Đã chọn mẫu: 40 đơn vị và 8 dự phòng (hạt giống 20240104)." in _text(response)
     response = client.post(f"/sampling/{plan_id}/verify", follow_redirects=True)
