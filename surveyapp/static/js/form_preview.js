@@ -221,7 +221,7 @@
   });
   form.addEventListener("input", function (event) {
     var q = byName[event.target.name];
-    if (q && (event.target.type === "number" || event.target.type === "text" || event.target.tagName === "TEXTAREA")) {
+    if (q && !q.group && ["number", "text", "date"].indexOf(event.target.type) >= 0 || (q && event.target.tagName === "TEXTAREA")) {
       evaluateAll();
       show(q, problem(q));
     }
