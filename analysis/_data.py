@@ -103,7 +103,9 @@ def _is_na(v: Any) -> bool:
     return type(v).__name__ in ("NAType", "NaTType")
 
 
-def factorize(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def factorize(
+    values: np.ndarray, missing: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (``-1`` for missing) and the sorted distinct values.
 
     Numbers sort numerically, text by code point (R's order under ``LC_COLLATE=C``).

@@ -215,12 +215,16 @@ class SurveyDesign:
             id_codes, id_labels = [], []
             for i, spec in enumerate(id_specs):
                 if _is_one(spec):
-                    raise DesignError("ids: '1' (no clustering) cannot be combined with other stages")
+                    raise DesignError(
+                        "ids: '1' (no clustering) cannot be combined with other stages"
+                    )
                 col = resolve(spec, data, n, "ids", i)
                 miss = is_missing(col.values)
                 if miss.any():
                     row = int(np.flatnonzero(miss)[0])
-                    raise DesignError(f"missing values in `id' (column {col.name!r}, row {row + 1})")
+                    raise DesignError(
+                        f"missing values in `id' (column {col.name!r}, row {row + 1})"
+                    )
                 codes, labels = factorize(col.values, miss)
                 id_codes.append(codes)
                 id_labels.append(labels)
@@ -257,7 +261,9 @@ class SurveyDesign:
             smiss = is_missing(scol.values)
             if smiss.any():
                 row = int(np.flatnonzero(smiss)[0])
-                raise DesignError(f"missing values in `strata' (column {scol.name!r}, row {row + 1})")
+                raise DesignError(
+                    f"missing values in `strata' (column {scol.name!r}, row {row + 1})"
+                )
             strata_codes, strata_labels = factorize(scol.values, smiss)
         else:
             strata_codes = np.zeros(n, dtype=np.int64)

@@ -294,7 +294,8 @@ _THRESH = 30.0
 
 def _linkinv(eta: np.ndarray) -> np.ndarray:
     # R's C logit_linkinv, clamped the same way
-    tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, np.exp(np.clip(eta, -_THRESH, _THRESH))))
+    inner = np.exp(np.clip(eta, -_THRESH, _THRESH))
+    tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, inner))
     return tmp / (1 + tmp)
 
 

@@ -264,6 +264,9 @@ def _read_quoted(data: bytes, path) -> Table:
             raise DataError(f"{path}: row {i + 1} does not have {len(header)} fields")
     columns = {}
     for c, name in enumerate(header):
-        raw = np.array([r[c].encode("utf-8") for r in body], dtype="S") if body else np.zeros(0, "S1")
+        if body:
+            raw = np.array([r[c].encode("utf-8") for r in body], dtype="S")
+        else:
+            raw = np.zeros(0, "S1")
         columns[name] = parse_column(raw)
     return Table(columns, len(body))

@@ -294,7 +294,8 @@ class EstimateTable(Sequence):
         q = t_quantile(1 - (1 - self.confidence_level) / 2, df)
 
         def label(r: int) -> str:
-            txt = self.variable[r] + (f"={self.category[r]}" if self.category[r] is not None else "")
+            cat = self.category[r]
+            txt = self.variable[r] + (f"={cat}" if cat is not None else "")
             if self.domain[r] is not None:
                 txt += "[" + ",".join(f"{k}={v}" for k, v in self.domain[r]) + "]"  # type: ignore[union-attr]
             return txt
@@ -381,7 +382,8 @@ class EstimateTable(Sequence):
         lines = [f"<EstimateTable: {len(self)} rows, {self.confidence_level:.0%} intervals>"]
         show = list(range(min(len(self), 10)))
         for i in show:
-            what = self.variable[i] + (f"={self.category[i]}" if self.category[i] is not None else "")
+            cat = self.category[i]
+            what = self.variable[i] + (f"={cat}" if cat is not None else "")
             dom = "" if self.domain[i] is None else " | " + ", ".join(
                 f"{k}={v}" for k, v in self.domain[i]  # type: ignore[union-attr]
             )

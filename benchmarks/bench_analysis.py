@@ -274,7 +274,8 @@ def main() -> None:
     def sizes(text: str) -> list[int]:
         return [int(s) for s in text.split(",") if s.strip()]
 
-    lib_sizes, svy_sizes, smp_sizes = sizes(args.sizes), sizes(args.svy_sizes), sizes(args.samplics_sizes)
+    lib_sizes, svy_sizes = sizes(args.sizes), sizes(args.svy_sizes)
+    smp_sizes = sizes(args.samplics_sizes)
     all_sizes = sorted(set(lib_sizes + svy_sizes + smp_sizes))
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_analysis_"))
     folder.mkdir(parents=True, exist_ok=True)

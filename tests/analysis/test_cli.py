@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from _analysis_shared import REFERENCE
 
 from analysis.__main__ import main
-
-from _analysis_shared import REFERENCE
 
 DATA = REFERENCE / "data"
 KEYS = ["estimand", "variable", "category", "quantile", "domain", "estimate", "se", "ci_low",
@@ -104,7 +103,8 @@ H,4,1,1,5.5
         (["--mean", "y", "--ids", "psu", "--strata", "st", "--weights", "w"],
          "error: Stratum (H) has only one PSU at stage 1"),
         (["--ratio", "y", "--weights", "w"], "error: --ratio: expected NUM/DEN"),
-        (["--mean", "y", "--weights", "w", "--fpc", "neg"], "error: Must have all fpc>=1 or all fpc<=1"),
+        (["--mean", "y", "--weights", "w", "--fpc", "neg"],
+         "error: Must have all fpc>=1 or all fpc<=1"),
     ],
 )
 def test_errors_one_line_exit_1_nothing_on_stdout(tmp_path, capsys, args, message):
@@ -192,5 +192,6 @@ def test_nest_probs_and_warnings(tmp_path, capsys):
     assert json.loads(out)[0]["estimate"] == pytest.approx((2 * 1 + 2 * 2 + 4 * 3 + 4 * 5) / 12)
     # no weights at all: R's warning on stderr, the estimate on stdout
     code, out, err = run(capsys, "estimate", "--data", str(f), "--mean", "y")
-    assert code == 0 and err == "warning: No weights or probabilities supplied, assuming equal probability\n"
+    assert code == 0
+    assert err == "warning: No weights or probabilities supplied, assuming equal probability\n"
     assert json.loads(out)[0]["estimate"] == pytest.approx(2.75)

@@ -28,18 +28,24 @@ BASE = frame(
     ("kwargs", "message"),
     [
         (dict(ids="nope", weights="w"), "ids: unknown column 'nope'"),
-        (dict(ids="psu", weights="w", probs="w"), "Can't specify both sampling weights and probabilities"),
-        (dict(ids="psu", weights="neg"), "weights must be non-negative: column 'neg' has -1 in row 2"),
+        (dict(ids="psu", weights="w", probs="w"),
+         "Can't specify both sampling weights and probabilities"),
+        (dict(ids="psu", weights="neg"),
+         "weights must be non-negative: column 'neg' has -1 in row 2"),
         (dict(ids="psu", weights="wna"), "missing values in `weights' (column 'wna', row 3)"),
         (dict(ids="psuna", weights="w"), "missing values in `id' (column 'psuna', row 1)"),
-        (dict(ids="psu", strata="stna", weights="w"), "missing values in `strata' (column 'stna', row 6)"),
+        (dict(ids="psu", strata="stna", weights="w"),
+         "missing values in `strata' (column 'stna', row 6)"),
         (dict(ids="one", weights="w"), "Design has only one primary sampling unit"),
         (dict(ids="cross", strata="st", weights="w"),
          "Clusters not nested in strata at top level; you may want nest=TRUE."),
         (dict(ids="psu", weights="w", fpc="mixed"), "Must have all fpc>=1 or all fpc<=1"),
-        (dict(ids="psu", strata="st", weights="w", fpc="small"), "FPC implies >100% sampling in some strata"),
-        (dict(ids=["psu", "y"], weights="w", fpc="N"), "fpc must be given for every sampling stage"),
-        (dict(ids="psu", weights="w", lonely_psu="drop"), "lonely_psu must be one of fail, remove"),
+        (dict(ids="psu", strata="st", weights="w", fpc="small"),
+         "FPC implies >100% sampling in some strata"),
+        (dict(ids=["psu", "y"], weights="w", fpc="N"),
+         "fpc must be given for every sampling stage"),
+        (dict(ids="psu", weights="w", lonely_psu="drop"),
+         "lonely_psu must be one of fail, remove"),
         (dict(ids="psu", probs="zero"), "probabilities must be positive"),
         (dict(ids="psu", weights="text"), "weights must be numeric"),
     ],
@@ -76,7 +82,7 @@ def test_weights_derived_from_fpc_of_two_stages():
     # R: weights = (N1/n1) * (N2/n2) when neither weights nor probs are given
     data = frame(a=[1, 1, 2, 2, 3], b=[1, 2, 1, 2, 1], N1=[10] * 5, N2=[4, 4, 5, 5, 3])
     des = A.SurveyDesign.create(data, ids=["a", "b"], fpc=["N1", "N2"])
-    np.testing.assert_allclose(des.weights, [10 / 3 * 2, 10 / 3 * 2, 10 / 3 * 2.5, 10 / 3 * 2.5, 10 / 3 * 3])
+    np.testing.assert_allclose(des.weights, np.array([2, 2, 2.5, 2.5, 3]) * 10 / 3)
     fractions = frame(a=data["a"], b=data["b"], f1=[0.3] * 5, f2=[0.5, 0.5, 0.4, 0.4, 1 / 3])
     des2 = A.SurveyDesign.create(fractions, ids=["a", "b"], fpc=["f1", "f2"])
     np.testing.assert_allclose(des2.weights, des.weights)

@@ -7,11 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _analysis_shared import REFERENCE
 
 import analysis as A
 from analysis.io import read_csv
-
-from _analysis_shared import REFERENCE
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def test_lonely_psu_fail_names_the_stratum():
 
 
 def test_lonely_psu_policies_by_hand():
-    w, y, psu, st = LONELY["w"], LONELY["y"], LONELY["psu"], LONELY["st"]
+    w, y, psu = LONELY["w"], LONELY["y"], LONELY["psu"]
     z = {p: float(np.sum((w * y)[psu == p])) for p in range(1, 6)}
 
     def var_stratum(ps):
@@ -153,7 +152,9 @@ def test_proportion_intervals_stay_in_the_unit_interval(clus1):
         assert set(t.ci_method) == {method}
 
 
-@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 14, 30, 99, 250, 999, 1000, 1960, 1e5, 1e7, math.inf])
+@pytest.mark.parametrize(
+    "df", [1, 2, 3, 4, 7, 14, 30, 99, 250, 999, 1000, 1960, 1e5, 1e7, math.inf]
+)
 @pytest.mark.parametrize("p", [0.975, 0.025, 0.95, 0.995, 0.6, 0.999999])
 def test_plain_python_t_quantile_agrees_with_scipy(df, p):
     # the command line avoids importing scipy for Wald intervals

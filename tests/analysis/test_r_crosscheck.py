@@ -194,7 +194,8 @@ def _library(spec: dict, data) -> dict:
     ids = _terms(spec["ids"])
     try:
         des = A.SurveyDesign.create(
-            data, ids=None if ids == ["1"] else ids, strata=(_terms(spec.get("strata")) or [None])[0],
+            data, ids=None if ids == ["1"] else ids,
+            strata=(_terms(spec.get("strata")) or [None])[0],
             weights=(_terms(spec.get("weights")) or [None])[0],
             probs=(_terms(spec.get("probs")) or [None])[0], fpc=_terms(spec.get("fpc")),
             nest=spec["nest"], lonely_psu=spec["lonely"],
@@ -348,7 +349,8 @@ def test_random_designs_agree_with_r(tmp_path):
         (folder / "specs.json").write_text(json.dumps(specs[part::R_PROCESSES]))
         for spec in specs[part::R_PROCESSES]:
             if part:
-                (folder / f"{spec['id']}.csv").write_bytes((tmp_path / f"{spec['id']}.csv").read_bytes())
+                name = f"{spec['id']}.csv"
+                (folder / name).write_bytes((tmp_path / name).read_bytes())
         procs.append((folder, subprocess.Popen(["Rscript", "--vanilla", str(script), str(folder)],
                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                                text=True)))
@@ -357,7 +359,8 @@ def test_random_designs_agree_with_r(tmp_path):
         assert proc.returncode == 0, err[-2000:]
         for spec in json.loads((folder / "specs.json").read_text()):
             if folder != tmp_path:
-                (tmp_path / f"{spec['id']}.json").write_bytes((folder / f"{spec['id']}.json").read_bytes())
+                name = f"{spec['id']}.json"
+                (tmp_path / name).write_bytes((folder / name).read_bytes())
 
     failures = []
     checked = r_internal = lib_errors = 0

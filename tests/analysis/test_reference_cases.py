@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _analysis_shared import REFERENCE
 
 import analysis as A
 from analysis.io import read_csv
-
-from _analysis_shared import REFERENCE
 
 PART_TWO_KEYS = ("calibration", "replicates", "replicate_info")
 
