@@ -68,7 +68,7 @@ def clean_text(value: Any, path: str = "text") -> dict[str, str]:
             continue
         if not isinstance(text, str):
             raise QuestionnaireFormatError(f"{path}.{lang}", "must be a string")
-        text = text.strip()
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
         if text:
             out[lang] = text
     return {lang: out[lang] for lang in LANGUAGES if lang in out}

@@ -500,14 +500,69 @@ def _check_languages(q: Questionnaire, out: _Collector) -> None:
                 field="default_language")
 
 
+MAX_TEXT_LENGTH = 32767  # what one spreadsheet cell can hold
+
+
+def _bad_character(text: str) -> str | None:
+    for ch in text:
+        cp = ord(ch)
+        if (cp < 0x20 and ch not in "\t\n") or 0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF):
+            return f"U+{cp:04X}"
+    return None
+
+
+def _texts(q: Questionnaire):
+    """(text, where, what) for every free text of the questionnaire."""
+    for lang, text in q.title.items():
+        yield text, {"field": "title"}, f"title ({lang})"
+    yield q.version, {"field": "version"}, "version"
+    for item, _ in q.walk():
+        for fld in ("label", "hint", "constraint_message"):
+            for lang, text in getattr(item, fld, {}).items():
+                yield text, {"name": item.name, "field": fld}, f"'{item.name}' {fld} ({lang})"
+        for fld in EXPRESSION_FIELDS:
+            text = getattr(item, fld, None)
+            if text is not None:
+                yield text, {"name": item.name, "field": fld}, f"'{item.name}' {fld}"
+    for cl in q.choice_lists:
+        for choice in cl.choices:
+            where = {"list_name": cl.name, "choice": choice.code}
+            yield choice.code, where, f"code '{choice.code}' of list '{cl.name}'"
+            for lang, text in choice.label.items():
+                yield text, where, f"choice '{choice.code}' of list '{cl.name}' ({lang})"
+
+
+def _check_texts(q: Questionnaire, out: _Collector) -> None:
+    for text, where, what in _texts(q):
+        bad = _bad_character(text)
+        if bad is not None:
+            out.add(ERROR, "bad_character", f"{what} contains the control character {bad}",
+                    f"{what} chứa ký tự điều khiển {bad}", **where)
+        if len(text) > MAX_TEXT_LENGTH:
+            out.add(ERROR, "text_too_long",
+                    f"{what} is longer than {MAX_TEXT_LENGTH} characters",
+                    f"{what} dài hơn {MAX_TEXT_LENGTH} ký tự", **where)
+
+
 def _check_metadata(q: Questionnaire, out: _Collector) -> None:
-    for qq in q.questions():
+    owners = [(qq.metadata, {"name": qq.name, "field": "metadata"}, f"'{qq.name}'")
+              for qq in q.questions()]
+    owners += [(c.metadata, {"list_name": cl.name, "choice": c.code},
+                f"choice '{c.code}' of list '{cl.name}'")
+               for cl in q.choice_lists for c in cl.choices]
+    owners.append((q.metadata, {"field": "metadata"}, "the questionnaire"))
+    for metadata, where, what in owners:
         try:
-            json.dumps(qq.metadata, allow_nan=False)
+            text = json.dumps(metadata, allow_nan=False, ensure_ascii=False)
+            text.encode("utf-8")
         except (TypeError, ValueError):
-            out.add(ERROR, "bad_metadata", f"'{qq.name}': metadata is not plain JSON",
-                    f"'{qq.name}': siêu dữ liệu không phải JSON thuần", name=qq.name,
-                    field="metadata")
+            out.add(ERROR, "bad_metadata", f"{what}: metadata is not plain JSON text",
+                    f"{what}: siêu dữ liệu không phải JSON thuần", **where)
+            continue
+        if len(text) > MAX_TEXT_LENGTH:
+            out.add(ERROR, "text_too_long",
+                    f"{what}: metadata is longer than {MAX_TEXT_LENGTH} characters",
+                    f"{what}: siêu dữ liệu dài hơn {MAX_TEXT_LENGTH} ký tự", **where)
 
 
 def validate_questionnaire(q: Questionnaire) -> list[Problem]:
@@ -524,6 +579,7 @@ def validate_questionnaire(q: Questionnaire) -> list[Problem]:
     parsed = _parse_all(q, names, out)
     _check_cycles(q, parsed, out)
     _check_languages(q, out)
+    _check_texts(q, out)
     _check_metadata(q, out)
     if not q.questions():
         out.add(ERROR, "no_questions", "The questionnaire has no questions",

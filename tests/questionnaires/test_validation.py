@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -16,6 +17,7 @@ from surveyapp.questionnaires import (
     Questionnaire,
     QuestionnaireFormatError,
     errors,
+    standard_template,
     validate_questionnaire,
     warnings,
 )
@@ -262,11 +264,13 @@ _fields = st.sampled_from(["type", "name", "label", "hint", "required", "relevan
                            "allow_na", "allow_dk", "metadata", "constraint_message"])
 
 
-@settings(max_examples=200, deadline=None)
+_TEMPLATE_DOC = standard_template().to_dict()
+
+
+@settings(max_examples=120, deadline=None)
 @given(st.integers(0, 200), _fields, _junk)
 def test_mutated_documents_are_refused_or_validated_never_crash(index, fld, value):
-    from surveyapp.questionnaires import standard_template
-    data = standard_template().to_dict()
+    data = copy.deepcopy(_TEMPLATE_DOC)
     flat = []
 
     def collect(items):
@@ -284,3 +288,18 @@ def test_mutated_documents_are_refused_or_validated_never_crash(index, fld, valu
         return
     for p in validate_questionnaire(q):
         assert p.message and p.message_vi
+
+
+def test_control_characters_and_oversized_texts_are_refused():
+    q = make_questionnaire(
+        Question("a", "text", label={"vi": "A\x08"}),
+        Question("b", "text", label={"vi": "B", "en": "x" * 40000}),
+        Question("c", "text", label={"vi": "C"}, metadata={"s": "\ud800"}),
+        Question("d", "select_one", label={"vi": "D"}, list_name="l"),
+        Question("e", "text", label={"vi": "E\r\nF\tG"}),
+        lists=[ChoiceList("l", [Choice("x\x01", {"vi": "X"})])],
+    )
+    found = {(p.code, p.name, p.list_name) for p in errors(validate_questionnaire(q))}
+    assert found == {("bad_character", "a", None), ("text_too_long", "b", None),
+                     ("bad_metadata", "c", None), ("bad_character", None, "l")}
+    assert q.find("e").label == {"vi": "E\nF\tG"}  # line ends are normalised

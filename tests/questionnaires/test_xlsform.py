@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
@@ -328,10 +329,22 @@ def test_the_reference_folder_is_there():
     assert len(REFERENCE_FILES) >= 20
 
 
+@functools.cache
+def import_reference(path: Path):
+    """(questionnaire, warnings) or the XLSFormError, read once per test session."""
+    try:
+        return read_xlsform(path)
+    except XLSFormError as exc:
+        return exc
+
+
 @pytest.mark.parametrize("path", REFERENCE_FILES, ids=[p.name for p in REFERENCE_FILES])
 def test_every_reference_form_imports_or_is_refused_precisely(path):
     try:
-        q, warnings = read_xlsform(path)
+        result = import_reference(path)
+        if isinstance(result, XLSFormError):
+            raise result
+        q, warnings = result
     except XLSFormError as exc:
         assert path.name not in EXPECTED_TO_IMPORT, [str(p) for p in exc.problems]
         assert exc.problems
@@ -353,10 +366,9 @@ def test_every_reference_form_imports_or_is_refused_precisely(path):
 def test_the_reference_refusals_explain_the_usual_suspects():
     messages = {}
     for path in REFERENCE_FILES:
-        try:
-            read_xlsform(path)
-        except XLSFormError as exc:
-            messages[path.name] = [str(p) for p in exc.problems]
+        result = import_reference(path)
+        if isinstance(result, XLSFormError):
+            messages[path.name] = [str(p) for p in result.problems]
     joined = "\n".join(m for ms in messages.values() for m in ms)
     for feature in ("repeats are not supported", "choice filters", "'include' is not supported",
                     "Unknown function 'pulldata'", "'or_other'", "missing sheet 'survey'",
@@ -401,5 +413,34 @@ def test_random_workbooks_import_or_are_refused_never_crash(headers, rows, choic
     except XLSFormError as exc:
         assert exc.problems and all(p.message for p in exc.problems)
         return
+    again, _ = read_xlsform(export(q))
+    assert again.to_dict() == q.to_dict()
+
+
+_texts = st.text(min_size=1, max_size=30)
+_codes = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+                 min_size=1, max_size=8)
+_meta = st.dictionaries(st.text(max_size=5), st.one_of(
+    st.integers(), st.text(max_size=5), st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(), st.none()), max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_texts, _texts, _meta), min_size=1, max_size=4), _texts,
+       st.lists(st.tuples(_codes, _texts, _meta), min_size=1, max_size=4, unique_by=lambda c: c[0]),
+       st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(-1e6, 1e6)))
+def test_valid_questionnaires_round_trip(questions, title, choices, bound):
+    from surveyapp.questionnaires import Choice, ChoiceList, Questionnaire, errors
+    from surveyapp.questionnaires import validate_questionnaire as validate
+    children = [Question(f"q{i}", "text", label={"vi": vi, "en": en}, hint={"en": vi},
+                         metadata=meta) for i, (vi, en, meta) in enumerate(questions)]
+    children.append(Question("pick", "select_multiple", label={"vi": title}, list_name="l",
+                             allow_dk=True))
+    children.append(Question("num", "decimal", label={"en": title}, minimum=bound))
+    q = Questionnaire("random_form", title={"vi": title, "en": title}, children=children,
+                      choice_lists=[ChoiceList("l", [Choice(c, {"vi": lab}, m)
+                                                     for c, lab, m in choices])])
+    if errors(validate(q)):
+        return  # only valid questionnaires are promised a round trip
     again, _ = read_xlsform(export(q))
     assert again.to_dict() == q.to_dict()
