@@ -847,11 +847,15 @@ def _write_rows(ws, headers: list[str], rows: list[dict[str, Any]], bold) -> Non
             if v is None or v == "":
                 continue
             if isinstance(v, bool):
-                ws.write_string(r, c, "yes" if v else "no")
+                status = ws.write_string(r, c, "yes" if v else "no")
             elif isinstance(v, (int, float)):
-                ws.write_number(r, c, v)
+                status = ws.write_number(r, c, v)
             else:
-                ws.write_string(r, c, str(v))
+                status = ws.write_string(r, c, str(v))
+            if status != 0:  # xlsxwriter truncates over-long strings and reports it here
+                raise ValueError(f"cannot write {h!r} of row {r + 1} to the spreadsheet "
+                                 f"(xlsxwriter status {status}); validate the questionnaire "
+                                 f"first")
     ws.freeze_panes(1, 0)
 
 

@@ -91,6 +91,13 @@ def test_round_trip_of_the_standard_template():
     assert import_summary(q2, warnings) == {"questions": 61, "choices": 85, "warnings": []}
 
 
+def test_export_refuses_to_truncate():
+    q = every_type_questionnaire()
+    q.children[0].children[1].label = {"vi": "x" * 40000}
+    with pytest.raises(ValueError, match="cannot write 'label::Vietnamese \\(vi\\)' of row 4"):
+        export(q)
+
+
 def test_export_is_plain_xlsform():
     data = export(every_type_questionnaire())
     with zipfile.ZipFile(io.BytesIO(data)) as z:
