@@ -470,6 +470,7 @@ class _Importer:
                 group = Group(name or f"_row{row}", label=self.texts(get, "label"),
                               relevant=_text(get("relevant")))
                 self.appearance(sheet, row, get("appearance"), None)
+                self.group_extras(sheet, row, get)
                 current.append(group)
                 locations.setdefault(group.name, row)
                 stack.append((current, row, t.split()[-1].replace("begin_", "")))
@@ -477,6 +478,13 @@ class _Importer:
                 continue
             if t in ("end group", "end_group", "end repeat", "end_repeat"):
                 kind = t.replace("end_", "end ").split()[-1]
+                filled = [sheet.headers[i] for i, v in enumerate(cells)
+                          if v is not None and i != cols.get(("type", None))
+                          and i != cols.get(("name", None)) and i not in bad]
+                if filled:
+                    self.warn(sheet.title, row, filled[0],
+                              f"'{raw_type}' rows carry nothing; ignored: "
+                              f"{', '.join(str(f) for f in filled)}")
                 if not stack:
                     self.error(sheet.title, row, "type",
                                f"'{raw_type}' without a matching 'begin {kind}'")
@@ -501,6 +509,22 @@ class _Importer:
             self.error(sheet.title, begin_row, "type", f"'begin {kind}' is never closed "
                        f"with 'end {kind}'")
         return root, locations, cols
+
+    def group_extras(self, sheet, row, get) -> None:
+        """Columns a group cannot carry: refused, except hints (dropped with a warning)."""
+        for lang in ("vi", "en"):
+            if get("hint", lang) is not None:
+                self.warn(sheet.title, row, "hint", "hint ignored: groups have no hint")
+        for key in ("required", "constraint", "calculation", "surveyapp::type",
+                    "surveyapp::min", "surveyapp::max", "surveyapp::na", "surveyapp::dk",
+                    "surveyapp::metadata"):
+            value = get(key)
+            if value is not None and not (key == "required" and str(value).lower() in _FALSE):
+                self.error(sheet.title, row, key, f"a group cannot have '{key}'")
+        for lang in ("vi", "en"):
+            if get("constraint_message", lang) is not None:
+                self.error(sheet.title, row, "constraint_message",
+                           "a group cannot have 'constraint_message'")
 
     def texts(self, get, key) -> dict:
         out = {}

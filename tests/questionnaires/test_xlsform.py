@@ -291,6 +291,22 @@ def test_structural_errors(rows, row, column, message):
     assert (problems[0].row, problems[0].column, problems[0].message) == (row, column, message)
 
 
+def test_groups_cannot_carry_question_attributes():
+    data = make_xlsx({"survey": [
+        ["type", "name", "label", "hint", "required", "calculation"],
+        ["begin group", "g", "G", "Gợi ý", "yes"],
+        ["text", "a", "A"],
+        ["end group", None, "G again"],
+    ]})
+    (p,) = refuse(data)
+    assert (p.row, p.column, p.column_letter, p.message) == (
+        2, "required", "E", "a group cannot have 'required'")
+    with pytest.raises(XLSFormError) as info:
+        read_xlsform(data)
+    assert [(w.row, w.column) for w in info.value.warnings
+            if "hint" in w.message or "carry nothing" in w.message] == [(2, "hint"), (4, "label")]
+
+
 def test_unsupported_columns_are_refused_per_cell():
     data = make_xlsx({"survey": [["type", "name", "label", "choice_filter", "default"],
                                  ["text", "a", "A", None, "x"],
