@@ -10,6 +10,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,6 +28,7 @@ from .joint import joint_inclusion_probabilities
 from .size import margin_of_error, sample_size, two_group_size
 
 PROG = "python -m sampling"
+DEFAULT_STRATA = "stratum"  # strata column assumed by --n-file when --strata is not given
 
 
 class UsageError(Exception):
@@ -203,6 +205,8 @@ def cmd_allocate(args: argparse.Namespace) -> str:
 
 def cmd_inclusion(args: argparse.Namespace) -> str:
     n_by = _sizes_arg(args)
+    if args.n_file is not None and args.strata is None:
+        args.strata = DEFAULT_STRATA
     frame = _frame(args)
     require_columns(frame, {"--id": args.id, "--size": args.size, "--strata": args.strata})
     ids = check_ids(frame, args.id)
@@ -219,11 +223,8 @@ def cmd_inclusion(args: argparse.Namespace) -> str:
 
 
 def _sizes_arg(args: argparse.Namespace) -> Any:
+    """Per-stratum sizes from --n-file (which overrides --n), or --n."""
     if args.n_file is not None:
-        if args.strata is None:
-            raise UsageError("--n-file needs --strata")
-        if args.n is not None:
-            raise UsageError("give --n or --n-file, not both")
         return _n_file(args.n_file)
     if args.n is None:
         raise UsageError("--n is required (or --strata with --n-file)")
@@ -283,6 +284,8 @@ def cmd_draw(args: argparse.Namespace) -> str:
             if first.strata is not None and first.strata != args.strata:
                 raise UsageError("--strata differs from the first stage's strata column")
             changes["strata"] = args.strata
+        elif args.n_file is not None and first.strata is None:
+            changes["strata"] = DEFAULT_STRATA
         if n_by is not None:
             if first.n is not None and first.n != n_by:
                 raise UsageError("--n differs from the first stage's n")
@@ -301,7 +304,7 @@ def cmd_draw(args: argparse.Namespace) -> str:
             args.id,
             args.method,
             n_by,
-            strata=args.strata,
+            strata=args.strata or (DEFAULT_STRATA if args.n_file is not None else None),
             size=args.size,
             sort=args.sort or (),
             reserve=args.reserve,
@@ -314,8 +317,6 @@ def cmd_draw(args: argparse.Namespace) -> str:
     try:
         write_atomic(args.record, text.encode("utf-8"))
     except BaseException:
-        import os
-
         os.unlink(args.out)
         raise
     return text
@@ -479,7 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.add_argument("--strata", help="column holding the stratum of each unit")
             p.add_argument(
-                "--n-file", help="CSV with columns stratum,n: the sample size of each stratum"
+                "--n-file",
+                help="CSV with columns stratum,n: the sample size of each stratum (overrides "
+                "--n; the strata column is --strata, by default 'stratum')",
             )
         else:
             p.add_argument("--n", type=_positive_int, required=True, help="sample size")
@@ -507,7 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=METHODS, help="selection method (first stage with --stages)")
     p.add_argument("--n", type=_positive_int, help="sample size (per stratum with --strata)")
     p.add_argument("--strata", help="column holding the stratum of each unit")
-    p.add_argument("--n-file", help="CSV with columns stratum,n: the sample size of each stratum")
+    p.add_argument(
+        "--n-file",
+        help="CSV with columns stratum,n: the sample size of each stratum (overrides "
+        "--n; the strata column is --strata, by default 'stratum')",
+    )
     p.add_argument(
         "--size",
         help="column with the size measure (pps-* methods and size-proportional poisson; "

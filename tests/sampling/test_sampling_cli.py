@@ -215,8 +215,8 @@ def test_inclusion_plain_and_stratified(capsys, tmp_path):
             "--n-file",
             str(nfile),
         ),
-        2,
-        "--n-file needs --strata",
+        1,
+        "no column 'stratum' (--strata)",
     )
 
 
@@ -516,3 +516,50 @@ def test_module_entry_point_and_no_traceback(tmp_path):
         [sys.executable, "-m", "sampling"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert usage.returncode == 2 and usage.stdout == "" and "Traceback" not in usage.stderr
+
+
+def test_n_file_defaults_to_a_stratum_column_and_overrides_n(capsys, tmp_path):
+    frame = tmp_path / "f.csv"
+    frame.write_text(
+        "id,stratum,x\n" + "".join(f"u{i},{'AB'[i % 2]},{i + 1}\n" for i in range(10)),
+        encoding="utf-8",
+    )
+    nfile = tmp_path / "n.csv"
+    nfile.write_text("stratum,n\nA,2\nB,1\n", encoding="utf-8")
+    rc, out, err = run(
+        capsys,
+        "inclusion",
+        "--frame",
+        str(frame),
+        "--id",
+        "id",
+        "--size",
+        "x",
+        "--n",
+        "3",
+        "--n-file",
+        str(nfile),
+    )
+    assert rc == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sum(float(r["pik"]) for r in rows if r["stratum"] == "A") == pytest.approx(2)
+    rc, out, err = run(
+        capsys,
+        "draw",
+        "--frame",
+        str(frame),
+        "--id",
+        "id",
+        "--method",
+        "srs",
+        "--n-file",
+        str(nfile),
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "s.csv"),
+        "--record",
+        str(tmp_path / "r.json"),
+    )
+    assert rc == 0, err
+    assert json.loads(out)["parameters"]["stages"][0]["strata"] == "stratum"
