@@ -43,6 +43,7 @@ for (dn in names(des)) {
   for (qr in qrules) for (it in itypes) {
     key <- paste(dn, qr, it, sep = "|")
     if (it != "mean" && !(qr %%in%% SCORE_QRULES)) next
+    if (it == "score" && !(qr %%in%% c("math", "hf7"))) next  # slow in R; rule-independent root
     pr <- if (it == "score") probs[-1] else probs
     r <- tryCatch(svyquantile(~api00 + enroll + meals, d, quantiles = pr, qrule = qr,
                               interval.type = it),
@@ -143,7 +144,8 @@ def test_every_qrule_and_interval_matches_r(r_out, dname, itype):
     df = r_out[dname]["degf"]
     checked = 0
     probs = PROBS[1:] if itype == "score" else PROBS
-    qrules = Q.QRULES if itype == "mean" else SCORE_QRULES
+    qrules = Q.QRULES if itype == "mean" else (
+        ["math", "hf7"] if itype == "score" else SCORE_QRULES)
     for qr in qrules:
         exp = r_out[f"{dname}|{qr}|{itype}"]
         assert exp != ["error"], (qr, itype)
