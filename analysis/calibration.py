@@ -610,7 +610,7 @@ def _grake(mm, ww, fm1, df, lo, hi, population, epsilon, maxit):
             break
     if scale is not None:
         g = g * scale
-    return g, it, failed
+    return g, it, failed, scale
 
 
 def calibrate(
@@ -724,7 +724,14 @@ def calibrate(
     else:
         fm1, df = _calfun(calfun)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            g, iterations, failed = _grake(mmk, ww, fm1, df, lo, hi, popk, epsilon, maxit)
+            g, iterations, failed, scale = _grake(mmk, ww, fm1, df, lo, hi, popk, epsilon,
+                                                  maxit)
+        if scale is not None and (math.isfinite(lo) or math.isfinite(hi)):
+            notes.append(
+                f"weights rescaled by {scale:.6g} before calibration (every population total "
+                "exceeds its sample estimate more than 20 times); as in R, the bounds apply "
+                "to g relative to the rescaled weights"
+            )
     converged = failed is None and bool(np.all(np.isfinite(g)))
 
     trimmed = 0

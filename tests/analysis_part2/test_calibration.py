@@ -244,6 +244,8 @@ def test_weights_residuals_and_se_match_r(r_out, name):
     res, model = C.calibrate_frame(d, w, totals, method, **kw)
     exp = r_out[name]
     assert max_rel(res.weights, arr(exp["w"])) < 1e-9
+    if name == "rescale_srs":
+        assert res.notes and "rescaled by" in res.notes[0]
     if name == "fail_logit":
         assert not res.converged and res.iterations == 3
     elif name.startswith("rake_r"):
