@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from ._types import JSONType, TZDateTime, utcnow
-from .codes import QuestionnaireVersionStatus
 from .campaigns import Campaign
+from .codes import QuestionnaireVersionStatus
 from .organisations import Organisation
 
 

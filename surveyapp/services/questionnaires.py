@@ -23,8 +23,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import questionnaires as core
-from ..expressions import is_valid_name
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..expressions import is_valid_name
 from ..extensions import db
 from ..models import Campaign, Organisation, Questionnaire, QuestionnaireVersion, User
 from ..models.codes import AuditAction, CampaignStatus, QuestionnaireVersionStatus
@@ -55,6 +55,23 @@ def definition(version: QuestionnaireVersion) -> core.Questionnaire:
 def problems_of(version: QuestionnaireVersion) -> list[core.Problem]:
     """Errors first, then warnings (the core's ``validate_questionnaire``)."""
     return core.validate_questionnaire(definition(version))
+
+
+_COMPILED: dict[str, core.CompiledQuestionnaire] = {}
+_COMPILED_MAX = 64
+
+
+def compiled(version: QuestionnaireVersion) -> core.CompiledQuestionnaire:
+    """The version compiled for checking answers (issue 7's entry and API), cached by digest:
+    a digest names one content, and a frozen version's content never changes. Raises the
+    core's QuestionnaireInvalid for a version with errors."""
+    found = _COMPILED.get(version.digest)
+    if found is None:
+        found = core.compile_questionnaire(definition(version))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.pop(next(iter(_COMPILED)), None)
+        _COMPILED[version.digest] = found
+    return found
 
 
 def counts(q: core.Questionnaire) -> tuple[int, int]:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import io
 
-from surveyapp.questionnaires import Choice, ChoiceList, Group, Question, Questionnaire
-from surveyapp.questionnaires import write_xlsform
+from surveyapp.questionnaires import (
+    Choice,
+    ChoiceList,
+    Group,
+    Question,
+    Questionnaire,
+    write_xlsform,
+)
 
 
 def sample_definition(title: str = "Bảng hỏi mẫu") -> Questionnaire:

@@ -7,12 +7,12 @@ import json
 import os
 from pathlib import Path
 
+import builders
 import openpyxl
 import pytest
+from questionnaire_samples import sample_definition, xlsx_bytes
 from sqlalchemy import func, select
 
-import builders
-from questionnaire_samples import sample_definition, xlsx_bytes
 from surveyapp.models import AuditEvent, Campaign, Questionnaire, QuestionnaireVersion
 from surveyapp.models.codes import Role
 from surveyapp.questionnaires import read_xlsform

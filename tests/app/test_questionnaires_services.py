@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import builders
 import pytest
+from questionnaire_samples import sample_definition, xlsx_bytes
 from sqlalchemy import select
 
-import builders
-from questionnaire_samples import sample_definition, xlsx_bytes
 from surveyapp.errors import InvalidTransition, NotFound, ValidationFailed
 from surveyapp.models import AuditEvent, Questionnaire, QuestionnaireVersion
 from surveyapp.models.codes import CampaignStatus, Role
 from surveyapp.models.questionnaires import FrozenVersionChanged
 from surveyapp.questionnaires import check_answers
-from surveyapp.services import campaigns, questionnaires as service
+from surveyapp.services import campaigns
+from surveyapp.services import questionnaires as service
 
 
 @pytest.fixture
@@ -53,7 +54,8 @@ def test_edits_change_a_draft_in_place_each_with_one_audit_event(setup):
     db, user, campaign = setup
     version = imported(user, campaign)
     digest = version.digest
-    edited = service.add_section(user, version, service.SectionData("s_extra", "Phần thêm", "Extra"))
+    edited = service.add_section(user, version,
+                                 service.SectionData("s_extra", "Phần thêm", "Extra"))
     edited = service.add_question(user, edited, "s_extra", service.QuestionData(
         name="age", type="integer", label_vi="Tuổi", label_en="Age", required=True,
         minimum=18, maximum=100, constraint=". >= 18",
@@ -219,3 +221,18 @@ def test_export_reads_back_to_the_same_document(setup):
     definition, warnings = read_xlsform(service.export_xlsform(version))
     assert definition.to_dict() == version.document and warnings == []
     assert service.export_filename(version) == "mau_v1.xlsx"
+
+
+def test_the_compiled_version_is_cached_by_digest_and_checks_answers(setup):
+    from surveyapp.questionnaires import QuestionnaireInvalid
+
+    db, user, campaign = setup
+    version = imported(user, campaign)
+    first = service.compiled(version)
+    assert service.compiled(version) is first
+    refused = check_answers(first, {"channel": "desk", "online_quality": "4"})
+    assert set(refused) == {"online_quality"} and refused["online_quality"].code == "not_relevant"
+    assert check_answers(first, {"channel": "online", "online_quality": "na",
+                                 "contacts": 3}) == {}
+    with pytest.raises(QuestionnaireInvalid):
+        service.compiled(service.create_blank(user, campaign))

@@ -6,11 +6,11 @@ import io
 import json
 import re
 
+import builders
 import pytest
+from questionnaire_samples import xlsx_bytes
 from sqlalchemy import func, select
 
-import builders
-from questionnaire_samples import xlsx_bytes
 from surveyapp.models import AuditEvent, Campaign, Questionnaire, QuestionnaireVersion
 from surveyapp.models.codes import Role
 from surveyapp.services import questionnaires as service
