@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid as uuid_module
 from dataclasses import dataclass, field
 
+from builders import make_campaign, make_org, make_user
 from sqlalchemy import select
 
-from builders import make_campaign, make_org, make_user
 from surveyapp.extensions import db
 from surveyapp.models import (
     Assignment,

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.policy import Principal
 from ..errors import Conflict, InvalidTransition, NotFound, PermissionDenied
@@ -44,6 +44,7 @@ from ..models import (
     InterviewConflict,
     InterviewRespondent,
     InterviewVersion,
+    Questionnaire,
     QuestionnaireVersion,
     SamplingPlan,
 )
@@ -53,6 +54,7 @@ from ..models.codes import (
     AuditAction,
     ConflictStatus,
     Disposition,
+    QuestionnaireVersionStatus,
     ReviewStatus,
     Role,
     SamplingPlanStatus,
@@ -206,14 +208,31 @@ def receipt_of(content: Mapping[str, Any]) -> str:
 
 # ---- reading and checking a payload -------------------------------------------------------
 
+@dataclass(frozen=True)
+class CampaignRef:
+    """The little of a campaign a submission needs (read without loading the row)."""
+
+    id: int
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    id: int
+    frozen: bool
+    digest: str
+    campaign_id: int | None
+    organisation_id: int | None
+
+
 @dataclass
 class Submission:
     """A checked payload, ready to store."""
 
     uuid: str
     assignment: Assignment | None
-    campaign: Campaign
-    questionnaire_version: QuestionnaireVersion
+    campaign: CampaignRef
+    questionnaire_version: VersionRef
     started_at: datetime
     finished_at: datetime
     disposition: str
@@ -229,13 +248,36 @@ class Submission:
 _COMPILED: dict[tuple[int, str], Any] = {}  # frozen versions never change: compile once
 
 
-def _compiled(version: QuestionnaireVersion):
+def _compiled(version: VersionRef):
+    """The compiled questionnaire of a version (the digest names its document exactly)."""
     key = (version.id, version.digest)
     if key not in _COMPILED:
         if len(_COMPILED) > 200:
             _COMPILED.clear()
-        _COMPILED[key] = compile_questionnaire(Definition.from_dict(version.document))
+        document = db.session.scalar(select(QuestionnaireVersion.document).where(
+            QuestionnaireVersion.id == version.id))
+        _COMPILED[key] = compile_questionnaire(Definition.from_dict(document))
     return _COMPILED[key]
+
+
+def _version_ref(version_id: int) -> VersionRef | None:
+    """One query: the version's state and its campaign's organisation (no document)."""
+    row = db.session.execute(
+        select(QuestionnaireVersion.id, QuestionnaireVersion.status,
+               QuestionnaireVersion.digest, Questionnaire.campaign_id,
+               Campaign.organisation_id)
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .outerjoin(Campaign, Campaign.id == Questionnaire.campaign_id)
+        .where(QuestionnaireVersion.id == version_id)).first()
+    if row is None:
+        return None
+    return VersionRef(row.id, row.status == QuestionnaireVersionStatus.FROZEN.value, row.digest,
+                      row.campaign_id, row.organisation_id)
+
+
+def _assignment(assignment_id: int) -> Assignment | None:
+    return db.session.scalar(select(Assignment).where(Assignment.id == assignment_id)
+                             .options(joinedload(Assignment.campaign)))
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -266,7 +308,7 @@ def _finite(value: Any) -> bool:
     return True
 
 
-def _may_work_on(p: Principal, campaign: Campaign, assignment: Assignment | None) -> bool:
+def _may_work_on(p: Principal, campaign, assignment: Assignment | None) -> bool:
     """The assignment's interviewer, or a supervisor/administrator of the organisation."""
     if p.system_admin or p.has_role(campaign.organisation_id, *REVIEW_ROLES):
         return True
@@ -275,7 +317,7 @@ def _may_work_on(p: Principal, campaign: Campaign, assignment: Assignment | None
     return p.has_role(campaign.organisation_id, Role.INTERVIEWER)
 
 
-def _walk_in_allowed(campaign: Campaign) -> bool:
+def _walk_in_allowed(campaign: CampaignRef) -> bool:
     """Walk-in interviews (no assignment) are for campaigns without a locked sample: a
     design that takes respondents as they come (e.g. exit interviews at the one-stop desk)."""
     locked = db.session.scalar(select(func.count()).select_from(SamplingPlan).where(
@@ -310,13 +352,13 @@ def read_submission(p: Principal, data: Any, language: str, *,
     if not ok_a:
         fields["assignment_id"] = message("integer", language)
     elif assignment_id is not None:
-        assignment = db.session.get(Assignment, assignment_id)
+        assignment = _assignment(assignment_id)
         if assignment is None:
             fields["assignment_id"] = message("assignment_unknown", language)
     if not ok_v or version_id is None:
         fields["questionnaire_version_id"] = message("integer", language)
     else:
-        version = db.session.get(QuestionnaireVersion, version_id)
+        version = _version_ref(version_id)
         if version is None:
             fields["questionnaire_version_id"] = message("version_unknown", language)
     if interview is not None and (ok_a and assignment_id != interview.assignment_id):
@@ -324,11 +366,11 @@ def read_submission(p: Principal, data: Any, language: str, *,
     # The campaign: the interview's, the assignment's, or (walk-in) the questionnaire's.
     campaign = None
     if interview is not None:
-        campaign = interview.campaign
+        campaign = CampaignRef(interview.campaign.id, interview.campaign.organisation_id)
     elif assignment is not None:
-        campaign = assignment.campaign
-    elif version is not None and version.questionnaire.campaign is not None:
-        campaign = version.questionnaire.campaign
+        campaign = CampaignRef(assignment.campaign.id, assignment.campaign.organisation_id)
+    elif version is not None and version.campaign_id is not None:
+        campaign = CampaignRef(version.campaign_id, version.organisation_id)
     if campaign is not None:
         # 403 before 422: may the caller work on this campaign / assignment at all?
         if not _may_work_on(p, campaign, assignment if interview is None
@@ -339,7 +381,7 @@ def read_submission(p: Principal, data: Any, language: str, *,
     if version is not None and campaign is not None:
         if not version.frozen:
             fields["questionnaire_version_id"] = message("version_not_frozen", language)
-        elif version.questionnaire.campaign_id != campaign.id:
+        elif version.campaign_id != campaign.id:
             fields["questionnaire_version_id"] = message("version_other_campaign", language)
     if campaign is not None and interview is None and ok_a and assignment_id is None \
             and not _walk_in_allowed(campaign):
@@ -449,32 +491,31 @@ def _find(interview_uuid: str) -> Interview | None:
 def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Outcome:
     """POST /api/v1/interviews: 201 new, 200 identical resend, 409 conflict (kept)."""
     s = read_submission(p, data, language)
-    existing = _find(s.uuid)
-    if existing is None:
-        interview = Interview(uuid=s.uuid, campaign_id=s.campaign.id,
-                              assignment_id=s.assignment.id if s.assignment else None,
-                              interviewer_id=getattr(actor, "id", None), version=1,
-                              receipt=s.receipt, disposition=s.disposition,
-                              status=ReviewStatus.SUBMITTED.value)
-        db.session.add(interview)
-        try:
-            db.session.flush()  # the unique key on uuid decides a concurrent race here
-            version = _add_version(interview, s, actor, 1, None, None)
-            _mark_assignment(s.assignment, s)
-            audit.record(_actor(actor), AuditAction.CREATE, interview,
-                         organisation_id=s.campaign.organisation_id,
-                         after={"uuid": s.uuid, "version": 1, "receipt": s.receipt,
-                                "disposition": s.disposition},
-                         summary=f"interview {s.uuid}")
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            existing = _find(s.uuid)
-            if existing is None:
-                raise
-        else:
-            return Outcome(201, _receipt_body(s.uuid, version))
-    return _resend_or_conflict(p, actor, existing, s, data, language)
+    # Insert straight away: the unique key on uuid, not a prior look-up, decides whether this
+    # is new — so two concurrent first submissions cannot both store.
+    interview = Interview(uuid=s.uuid, campaign_id=s.campaign.id,
+                          assignment_id=s.assignment.id if s.assignment else None,
+                          interviewer_id=getattr(actor, "id", None), version=1,
+                          receipt=s.receipt, disposition=s.disposition,
+                          status=ReviewStatus.SUBMITTED.value)
+    db.session.add(interview)
+    try:
+        _add_version(interview, s, actor, 1, None, None)
+        _mark_assignment(s.assignment, s)
+        audit.record(_actor(actor), AuditAction.CREATE, interview,
+                     organisation_id=s.campaign.organisation_id,
+                     after={"uuid": s.uuid, "version": 1, "receipt": s.receipt,
+                            "disposition": s.disposition},
+                     summary=f"interview {s.uuid}")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _find(s.uuid)
+        if existing is None:
+            raise
+        return _resend_or_conflict(p, actor, existing, s, data, language)
+    # Only now, after the commit, the receipt goes out.
+    return Outcome(201, {"uuid": s.uuid, "receipt": s.receipt, "version": 1})
 
 
 def _resend_or_conflict(p: Principal, actor, interview: Interview, s: Submission, data,
@@ -534,7 +575,7 @@ def correct_interview(p: Principal, actor, interview: Interview, data: Any,
     if base == interview.version:
         previous = interview.current
         try:
-            version = _add_version(interview, s, actor, base + 1, previous, base)
+            _add_version(interview, s, actor, base + 1, previous, base)
             interview.version = base + 1
             interview.receipt = s.receipt
             interview.disposition = s.disposition
@@ -549,7 +590,8 @@ def correct_interview(p: Principal, actor, interview: Interview, data: Any,
                                 "status": interview.status},
                          summary=f"interview {interview_uuid} corrected")
             db.session.commit()
-            return Outcome(200, _receipt_body(interview_uuid, version))
+            return Outcome(200, {"uuid": interview_uuid, "receipt": s.receipt,
+                                 "version": base + 1})
         except IntegrityError:  # another correction from the same base won the race
             db.session.rollback()
             interview = db.session.get(Interview, interview_id)

@@ -7,8 +7,8 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from field_builders import make_field_world, payload
+
 from surveyapp.extensions import db as _db
 from surveyapp.models import (
     AuditEvent,
@@ -36,6 +36,7 @@ def reader_app(database_url):
     """A second app object for the test body's own context: requests then push their own
     context (g, the signed-in user) instead of reusing the test's."""
     from builders import app_config
+
     from surveyapp import create_app
 
     return create_app(app_config(database_url))
@@ -163,26 +164,28 @@ def test_the_uuid_is_unique_in_the_database_not_only_in_code(app, db, world):
         db.session.rollback()
 
 
-def test_a_lost_race_on_the_unique_key_rolls_back_and_answers_from_the_stored_row(
+def test_no_check_then_insert_the_unique_key_decides_and_the_loser_answers_from_the_row(
         app, client, world, token, monkeypatch):
-    """Simulate the concurrent first submission: the check finds nothing, but another
-    request's insert commits before ours; ours must fail on the key, then answer 200/409."""
+    """The service inserts first; a second submission of a stored UUID (a resend, or the
+    loser of a concurrent race) fails on the key, rolls back, re-reads and answers 200/409."""
     data = payload(world)
-    assert post(client, token, data).status_code == 201
+    lookups = []
     real_find = service._find
-    calls = {"n": 0}
 
-    def blind_first(interview_uuid):
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real_find(interview_uuid)
+    def spy(interview_uuid):
+        lookups.append(interview_uuid)
+        return real_find(interview_uuid)
 
-    monkeypatch.setattr(service, "_find", blind_first)
+    monkeypatch.setattr(service, "_find", spy)
+    assert post(client, token, data).status_code == 201
+    assert lookups == []  # no look-up before the insert
     assert post(client, token, data).status_code == 200
-    calls["n"] = 0
+    assert lookups == [data["uuid"]]  # read only after the key refused the insert
     conflicting = dict(data, answers={"visited": "no", "age": 30})
     assert post(client, token, conflicting).status_code == 409
     assert count(Interview) == 1 and count(InterviewVersion) == 1
     assert count(InterviewConflict) == 1
+    assert count(AuditEvent, AuditEvent.object_type == "interview") == 1
 
 
 def test_the_receipt_is_sent_only_after_the_commit(app, client, world, token, monkeypatch):
