@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ ALL = "(all)"  # the library's label of the one group of an unstratified draw
 # ---- frames --------------------------------------------------------------------------
 
 _FRAMES: OrderedDict[str, pd.DataFrame] = OrderedDict()  # digest -> frame (read-only)
+_FRAMES_LOCK = threading.Lock()  # background draws run in threads of the web process
 
 
 def _library_error(exc: S.SamplingError, field: str | None = None) -> ValidationFailed:
@@ -92,15 +94,17 @@ def plan_frame(plan: SamplingPlan) -> pd.DataFrame:
     if plan.frame_content is None or plan.frame_sha256 is None:
         raise DomainError(_("Upload the sampling frame first."))
     key = plan.frame_sha256
-    if key in _FRAMES:
-        _FRAMES.move_to_end(key)
-        return _FRAMES[key]
+    with _FRAMES_LOCK:
+        if key in _FRAMES:
+            _FRAMES.move_to_end(key)
+            return _FRAMES[key]
     frame = read_uploaded_frame(plan.frame_filename or "frame.csv", plan.frame_content)
     if S.frame_digest(frame).sha256 != plan.frame_sha256:
         raise DomainError(_("The stored frame no longer matches its recorded digest."))
-    _FRAMES[key] = frame
-    while len(_FRAMES) > 4:
-        _FRAMES.popitem(last=False)
+    with _FRAMES_LOCK:
+        _FRAMES[key] = frame
+        while len(_FRAMES) > 4:
+            _FRAMES.popitem(last=False)
     return frame
 
 
@@ -113,7 +117,7 @@ def list_plans(campaign: Campaign) -> list[SamplingPlan]:
 
 def _snapshot(plan: SamplingPlan) -> dict:
     """What the audit log keeps of a plan (not the file bytes, only the record's digests)."""
-    values = {k: audit._json_safe(getattr(plan, k)) for k in (
+    values = {k: getattr(plan, k) for k in (
         "campaign_id", "version", "previous_id", "title", "status", "frame_filename",
         "frame_sha256", "frame_rows", "id_column", "label_columns", "stratum_column",
         "size_column", "psu_column", "method", "psu_method", "n_per_psu", "allocation_method",
@@ -161,6 +165,13 @@ def create_plan(actor: User | None, campaign: Campaign, title: str) -> SamplingP
 
 
 def _ensure_editable(plan: SamplingPlan) -> None:
+    """Refuse changes to a locked plan, judged on the row as it is now (locked for update).
+
+    The row lock (PostgreSQL; SQLite serialises writers anyway) makes two draws, or a draw
+    and a lock, of the same plan run one after the other instead of interleaving.
+    """
+    if plan.id is not None:
+        db.session.refresh(plan, with_for_update=True)
     if plan.locked:
         raise Conflict(_("This plan is locked and cannot change. Make a new version to change "
                          "it."))
@@ -380,7 +391,7 @@ def set_design(actor: User | None, plan: SamplingPlan, data: DesignData) -> Samp
 
 def design_data(plan: SamplingPlan) -> DesignData | None:
     """The plan's stored design as the dataclass the form and ``set_design`` use."""
-    if plan.stages is None:
+    if plan.id_column is None or plan.method is None or plan.allocation_method is None:
         return None
     params = plan.allocation_params or {}
     return DesignData(

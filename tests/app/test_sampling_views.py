@@ -283,3 +283,17 @@ def test_state_changing_forms_need_the_csrf_token(app, client, db, ids, csrf):
     response = client.post(f"/campaigns/{ids['campaign']}/sampling/new", data={"title": "Mẫu"})
     assert response.status_code == 400
     assert _state(app, db, ids["plan"]) == before
+
+
+def test_a_large_frame_is_drawn_in_the_background_with_the_progress_page(app, client, db, ids):
+    assert _upload(client, ids["plan"]).status_code == 302
+    assert client.post(f"/sampling/{ids['plan']}/design", data=DESIGN).status_code == 302
+    app.config["SAMPLING_INLINE_MAX_ROWS"] = 50
+    try:
+        response = client.post(f"/sampling/{ids['plan']}/draw")
+    finally:
+        app.config.pop("SAMPLING_INLINE_MAX_ROWS")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    page = _text(client.get(response.headers["Location"]))
+    assert 'data-testid="job-progress"' in page
+    assert _state(app, db, ids["plan"])[5:7] == (SamplingPlanStatus.DRAWN, 48)
