@@ -81,7 +81,8 @@ def sample_workbook(*, title: str, headers: Sequence[str], rows: Sequence[Sequen
 
 
 def worklists_workbook(*, headers: Sequence[str],
-                       sheets: Sequence[tuple[str, str, Sequence[Sequence]]], heading: str) -> bytes:
+                       sheets: Sequence[tuple[str, str, Sequence[Sequence]]],
+                       heading: str) -> bytes:
     """One sheet per ``(name, subtitle, rows)``: a heading, the subtitle, then the table."""
     buffer = io.BytesIO()
     workbook = _workbook(buffer)

@@ -57,7 +57,8 @@ PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
                  "%(line)s of the file): %(value)s. Write numbers such as 1234 or 1234.5, "
                  "without thousands separators.", column=m.group(1), value=m.group(3),
                  **_line(m.group(2)))),
-    (re.compile(r"size column " + Q + r" must be positive; it is (.*?) in row (\d+).*\((\d+) rows?"),
+    (re.compile(r"size column " + Q
+                + r" must be positive; it is (.*?) in row (\d+).*\((\d+) rows?"),
      lambda m: _("The size measure “%(column)s” must be greater than zero; it is %(value)s in "
                  "data row %(row)s (line %(line)s of the file); %(count)s rows have a size of "
                  "zero or less.", column=m.group(1), value=m.group(2), count=m.group(4),

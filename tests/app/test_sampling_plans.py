@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 
+import builders
 import pytest
 from openpyxl import load_workbook
+from sampling_frames import design, dossier_rows, frame_csv, to_csv, two_stage
 from sqlalchemy import func, select
 
-import builders
 import sampling as S
-from sampling_frames import design, dossier_rows, frame_csv, to_csv, two_stage
 from surveyapp.errors import Conflict, DomainError, ValidationFailed
 from surveyapp.models import AuditEvent, Job, SamplingCase, SamplingPlan
 from surveyapp.models.codes import CaseStatus, JobStatus, Role, SamplingPlanStatus

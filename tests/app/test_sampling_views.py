@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+import builders
 import pytest
 from openpyxl import load_workbook
+from sampling_frames import dossier_rows, frame_csv, to_csv
 from sqlalchemy import func, select
 
-import builders
-from sampling_frames import dossier_rows, frame_csv, to_csv
 from surveyapp.models import AuditEvent, SamplingCase, SamplingPlan
 from surveyapp.models.codes import Role, SamplingPlanStatus
 from surveyapp.services import sampling_plans as plans

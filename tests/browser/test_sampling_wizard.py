@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 
+from browser_harness import login, screenshot
 from openpyxl import load_workbook
 
-from browser_harness import login, screenshot
 from surveyapp.services.demo import CAMPAIGN_TITLE, demo_frame_csv
 
 
