@@ -119,6 +119,58 @@ class ReplicateFactors:
         """R's ``degf()`` of the replicate design: rank of the replicate weights minus one."""
         return replicate_degf(self.psu_factors)
 
+    def replicate_totals(
+        self,
+        values: np.ndarray,
+        weights: np.ndarray,
+        domain: np.ndarray | None = None,
+        n_domains: int = 1,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Full-sample and replicate weighted totals by domain, without n x R weights.
+
+        A replicate weight is ``w_i f[psu_i, r]``, so a replicate total is
+        ``Σ_psu f[psu, r] Σ_{i in psu, d} w_i y_i``: the PSU-by-domain totals are formed
+        once (linear in n) and multiplied by the PSU factor matrix (one matrix product),
+        which keeps a million rows with thousands of replicates in memory.
+
+        Parameters
+        ----------
+        values : array (n,) or (n, k)
+            Per-unit values (include a column of ones to get domain sizes for means).
+        weights : array (n,)
+            Full-sample weights.
+        domain : array (n,) of int, optional
+            Domain code ``0..n_domains-1`` of each unit (negative: in no domain); None =
+            one domain holding every unit.
+
+        Returns
+        -------
+        (full, reps) : arrays (n_domains, k) and (R, n_domains, k)
+        """
+        y = np.asarray(values, dtype=float)
+        if y.ndim == 1:
+            y = y[:, None]
+        n, k = y.shape
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (n,) or self.index.shape != (n,):
+            raise ReplicateError("values, weights and the design must have the same rows")
+        if domain is None:
+            dom = np.zeros(n, dtype=np.int64)
+            n_domains = 1
+        else:
+            dom = np.asarray(domain, dtype=np.int64)
+        inside = dom >= 0
+        npsu = self.psu_factors.shape[0]
+        key = self.index.astype(np.int64) * n_domains + np.where(inside, dom, 0)
+        t = np.empty((npsu * n_domains, k))
+        wy = y * np.where(inside, w, 0.0)[:, None]
+        for j in range(k):
+            t[:, j] = np.bincount(key, weights=wy[:, j], minlength=npsu * n_domains)
+        t = t.reshape(npsu, n_domains * k)
+        full = t.sum(axis=0).reshape(n_domains, k)
+        reps = (self.psu_factors.T @ t).reshape(self.replicates, n_domains, k)
+        return full, reps
+
     def with_weights(self, weights: np.ndarray) -> ReplicateWeights:
         """The full replicate weights of a design with these sampling weights."""
         w = np.asarray(weights, dtype=float)

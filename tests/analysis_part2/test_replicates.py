@@ -77,6 +77,10 @@ sup$other <- one_sup(suppressWarnings(svrepdesign(data = strat_fy, repweights = 
                                                   weights = ~pw, type = "other", scale = 0.04,
                                                   rscales = 0.5)), ~api00)
 OUT$supplied <- sup
+nh$HI0 <- ifelse(is.na(nh$HI_CHOL), 0, nh$HI_CHOL)
+dnh0 <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, data = nh)
+byr <- svyby(~HI0, ~agecat, as.svrepdesign(dnh0, type = "JKn"), svymean)
+OUT$by_rep <- list(coef = unname(coef(byr)), se = unname(SE(byr)), levels = as.character(byr$agecat))
 OUT$supplied_w <- list(jk = jkw, fay = fyw)
 yv <- list(strat = ~api00 + enroll, clus1 = ~api00 + enroll, clus2 = ~api00,
            nh = ~WTMEC2YR, nl = ~WTMEC2YR, nb = ~WTMEC2YR)
@@ -247,6 +251,38 @@ def test_converted_factors_give_replicate_weights():
     rw = rf.with_weights(np.array([1.0, 2.0, 3.0, 4.0]))
     np.testing.assert_array_equal(rw.replicate_weights, rf.unit_factors() * [[1], [2], [3], [4]])
     assert rw.scale == rf.scale and rw.replicates == rf.replicates
+
+
+@pytest.mark.r
+def test_replicate_domain_means_as_svyby(r_out):
+    d, s, p, w, fpc, _ = _data("nh")
+    rf = RP.jkn_factors(s, p)
+    y = np.column_stack([np.ones(len(d)), d["HI_CHOL"].fillna(0).to_numpy(float)])
+    levels = r_out["by_rep"]["levels"]
+    dom = pd.Categorical(d["agecat"], categories=levels).codes.astype(np.int64)
+    full, reps = rf.replicate_totals(y, w, dom, len(levels))
+    means = full[:, 1] / full[:, 0]
+    v = rf.variance(reps[:, :, 1] / reps[:, :, 0], means)
+    assert max_rel(means, arr(r_out["by_rep"]["coef"])) < 1e-12
+    assert max_rel(np.sqrt(np.diag(v)), arr(r_out["by_rep"]["se"])) < 1e-9
+
+
+def test_replicate_totals_by_domain_equal_dense_replicate_weights():
+    d, s, p, w, fpc, _ = _data("nh")
+    rf = RP.jkn_factors(s, p)
+    y = np.column_stack([np.ones(len(d)), d["HI_CHOL"].fillna(0).to_numpy(float)])
+    dom, _ = pd.factorize(d["agecat"])
+    dom = np.where(d["race"].to_numpy() == 4, -1, dom)
+    full, reps = rf.replicate_totals(y, w, dom, 4)
+    dense = rf.replicate_weights(w)
+    for g in range(4):
+        yd = y * (dom == g)[:, None]
+        np.testing.assert_allclose(full[g], w @ yd, rtol=1e-12)
+        np.testing.assert_allclose(reps[:, g, :], dense.T @ yd, rtol=1e-10)
+    # domain means and their replicate SE, as svyby(svymean) on the replicate design
+    means = reps[:, :, 1] / reps[:, :, 0]
+    v = rf.variance(means, full[:, 1] / full[:, 0])
+    assert v.shape == (4, 4) and np.all(np.diag(v) > 0)
 
 
 def test_replicate_variance_formula():
