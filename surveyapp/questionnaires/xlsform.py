@@ -108,8 +108,12 @@ class XLSFormProblem:
         if self.row:
             where.append(f"row {self.row}")
         if self.column:
-            col = f"column {self.column_letter} '{self.column}'" if self.column_letter else \
-                f"column '{self.column}'"
+            if self.column_letter == self.column:
+                col = f"column {self.column}"
+            elif self.column_letter:
+                col = f"column {self.column_letter} '{self.column}'"
+            else:
+                col = f"column '{self.column}'"
             where.append(col)
         return (", ".join(where) + ": " if where else "") + self.message
 
@@ -281,12 +285,14 @@ class _Importer:
         """Map (key, lang) -> column index; report duplicate/unknown columns."""
         cols: dict[tuple[str, str | None], int] = {}
         bad: dict[int, str] = {}
-        for idx, header in enumerate(sheet.headers):
+        width = max([len(sheet.headers)] + [len(cells) for _, cells in sheet.rows])
+        for idx in range(width):
+            header = sheet.headers[idx] if idx < len(sheet.headers) else None
             if header is None:
                 if any(idx < len(cells) and cells[idx] is not None for _, cells in sheet.rows):
-                    self.error(sheet.title, sheet.header_row, None,
-                               f"column {get_column_letter(idx + 1)} has values but no header",
-                               get_column_letter(idx + 1))
+                    letter = get_column_letter(idx + 1)
+                    self.error(sheet.title, sheet.header_row, letter,
+                               f"column {letter} has values but no header", letter)
                 continue
             key, qual = _split_header(header)
             letter = get_column_letter(idx + 1)

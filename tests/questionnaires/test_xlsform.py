@@ -291,6 +291,13 @@ def test_structural_errors(rows, row, column, message):
     assert (problems[0].row, problems[0].column, problems[0].message) == (row, column, message)
 
 
+def test_values_under_no_header_are_refused():
+    (p,) = refuse(make_xlsx({"survey": [["type", "name", "label"],
+                                        ["text", "a", "A", "relevant?"]]}))
+    assert (p.row, p.column, p.column_letter) == (1, "D", "D")
+    assert str(p) == "sheet 'survey', row 1, column D: column D has values but no header"
+
+
 def test_groups_cannot_carry_question_attributes():
     data = make_xlsx({"survey": [
         ["type", "name", "label", "hint", "required", "calculation"],
