@@ -565,7 +565,18 @@ def add_question(actor, version, section: str | None, data: QuestionData
     return _edit(actor, version, _("Question “%(name)s” added", name=data.name), change)
 
 
-def update_question(actor, version, name: str, data: QuestionData) -> QuestionnaireVersion:
+def parent_of(d: core.Questionnaire, name: str) -> str:
+    """The name of the section holding ``name`` ("" at the top level)."""
+    for item, ancestors in d.walk():
+        if item.name == name:
+            return ancestors[-1].name if ancestors else ""
+    raise NotFound(_("There is no question or section “%(name)s”.", name=name))
+
+
+def update_question(actor, version, name: str, data: QuestionData,
+                    section: str | None = None) -> QuestionnaireVersion:
+    """Change a question; with ``section`` (a section name, "" for the top level) it also
+    moves to the end of that section."""
     def change(d):
         holder, index = _siblings(d, name)
         if not isinstance(holder[index], core.Question):
@@ -573,7 +584,12 @@ def update_question(actor, version, name: str, data: QuestionData) -> Questionna
         question = _question_from(data)
         if question.name != name:
             _check_name_free(d, question.name)
-        holder[index] = question
+        if section is None or section == parent_of(d, name):
+            holder[index] = question
+        else:
+            target = _group(d, section).children if section else d.children
+            del holder[index]
+            target.append(question)
         _check_expressions(d, question.name)
     return _edit(actor, version, _("Question “%(name)s” changed", name=name), change)
 

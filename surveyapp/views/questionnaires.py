@@ -335,11 +335,13 @@ def edit_item(version):
         "calculation": item.calculation or "", "list_name": item.list_name or "",
         "minimum": item.minimum, "maximum": item.maximum, "allow_na": item.allow_na,
         "allow_dk": item.allow_dk,
-        "metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else ""})
-    del form.section
+        "metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
+        "section": service.parent_of(d, name)})
     if form.validate_on_submit():
         try:
-            edited = service.update_question(actor(), version, name, _question_data(form))
+            edited = service.update_question(actor(), version, name, _question_data(form),
+                                             section=(form.section.data or "")
+                                             if "section" in request.form else None)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:

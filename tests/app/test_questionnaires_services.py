@@ -236,3 +236,17 @@ def test_the_compiled_version_is_cached_by_digest_and_checks_answers(setup):
                                  "contacts": 3}) == {}
     with pytest.raises(QuestionnaireInvalid):
         service.compiled(service.create_blank(user, campaign))
+
+
+def test_a_question_moves_to_another_section(setup):
+    db, user, campaign = setup
+    version = imported(user, campaign)
+    data = service.QuestionData(name="contacts", type="integer", label_vi="Số lần liên hệ")
+    edited = service.update_question(user, version, "contacts", data, section="s_overall")
+    d = service.definition(edited)
+    assert [q.name for q in d.find("s_overall").children] == ["overall", "thanks", "contacts"]
+    assert service.parent_of(d, "contacts") == "s_overall"
+    edited = service.update_question(user, edited, "contacts", data, section="")
+    assert service.definition(edited).children[-1].name == "contacts"
+    with pytest.raises(NotFound):
+        service.update_question(user, edited, "contacts", data, section="khong_co")

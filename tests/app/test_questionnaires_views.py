@@ -137,6 +137,8 @@ def test_editing_through_the_pages(app, db, client, auth, ids):
         (v + "/items/tuoi/edit", {"name": "tuoi", "type": "integer", "label_vi": "Tuổi (năm)",
                                   "label_en": "Age"}),
         (v + "/items/s_them/move", {"direction": "up"}),
+        (v + "/items/overall/edit", {"name": "overall", "type": "rating",
+                                     "label_vi": "Hài lòng chung", "section": "s_them"}),
         (v + "/lists/new", {"name": "co_khong"}),
         (v + "/lists/co_khong/choices/new", {"code": "1", "label_vi": "Có",
                                              "metadata": '{"tt01_points": 2}'}),
@@ -154,6 +156,7 @@ def test_editing_through_the_pages(app, db, client, auth, ids):
         d = service.definition(db.session.get(QuestionnaireVersion, ids["version"]))
     assert [g.name for g in d.children] == ["s_service", "s_them", "s_overall"]
     assert d.find("tuoi").label == {"vi": "Tuổi (năm)", "en": "Age"}
+    assert [q.name for q in d.find("s_them").children] == ["tuoi", "overall"]
     assert [(c.code, c.label["vi"]) for c in d.choice_list("yes_no").choices] == [
         ("0", "Không"), ("1", "Có ạ")]
     assert d.find("thanks") is None and d.name == "mau_moi"
@@ -202,8 +205,9 @@ FORMS = {
                       "metadata": ["không phải json", "[1, 2]", LONG, UNDECODABLE],
                       "section": ["khong_co"]}),
     "question_edit": ("/items/contacts/edit",
-                      {"name": "contacts", "type": "integer", "label_vi": "Số lần liên hệ"},
-                      {"name": ["", SCRIPT, "channel"], "type": ["", "x"],
+                      {"name": "contacts", "type": "integer", "label_vi": "Số lần liên hệ",
+                       "section": "s_service"},
+                      {"name": ["", SCRIPT, "channel"], "type": ["", "x"], "section": ["x"],
                        "label_vi": [LONG, SCRIPT], "constraint": [SCRIPT, "((("],
                        "metadata": ["{", "1"], "minimum": ["một"]}),
     "list_new": ("/lists/new", {"name": "ds_moi"},
