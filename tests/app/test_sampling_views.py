@@ -297,3 +297,17 @@ def test_a_large_frame_is_drawn_in_the_background_with_the_progress_page(app, cl
     page = _text(client.get(response.headers["Location"]))
     assert 'data-testid="job-progress"' in page
     assert _state(app, db, ids["plan"])[5:7] == (SamplingPlanStatus.DRAWN, 48)
+
+
+def test_the_pages_are_translated_to_english(client, ids):
+    assert _upload(client, ids["plan"]).status_code == 302
+    assert client.post(f"/sampling/{ids['plan']}/design", data=DESIGN).status_code == 302
+    client.get("/lang/en")
+    assert "Sampling plans" in _text(client.get(f"/campaigns/{ids['campaign']}/sampling/"))
+    assert "Column mapping" in _text(client.get(f"/sampling/{ids['plan']}/design"))
+    page = _text(client.get(f"/sampling/{ids['plan']}/preview"))
+    assert "Margin of error (± points)" in page and "Draw the sample" in page
+    response = client.post(f"/sampling/{ids['plan']}/draw", follow_redirects=True)
+    assert "Sample drawn: 40 units and 8 reserves" in _text(response)
+    response = _upload(client, ids["plan"], b"ma,ma\n1,2\n")
+    assert "Two columns are named “ma”" in _text(response)
