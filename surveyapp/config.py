@@ -29,7 +29,8 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_SECONDS = 15 * 60
     REDIS_URL: str | None = None
-    JOB_RUNNER: str | None = None  # "thread" | "rq" | "inline"; default: rq if REDIS_URL else thread
+    # "thread" | "rq" | "inline"; default: rq if REDIS_URL else thread
+    JOB_RUNNER: str | None = None
     RQ_QUEUE = "surveyapp"
     PROXY_FIX = False
     IMPORT_MAX_ROWS = 50_000

@@ -6,9 +6,9 @@ from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, login_manager
-from . import passwords
 from ..models import User
 from ..security import bearer_request
+from . import passwords
 
 
 class TokenClient:

@@ -1,11 +1,11 @@
 """Audit log filter form (GET, so no CSRF token)."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import DateField, SelectField, StringField
 
 from ..models.codes import AuditAction
 from ._validators import length, no_markup, optional
+from .base import Form
 
 
 def _action_choices():

@@ -1,11 +1,11 @@
 """Sign-in form."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo
 
 from ._validators import length, required
+from .base import Form
 
 
 class LoginForm(Form):

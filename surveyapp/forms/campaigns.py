@@ -1,7 +1,6 @@
 """Survey campaign forms."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ._validators import input_required, length, no_markup, number_range, optional, required
+from .base import Form
 
 
 def _coerce_int(value):

@@ -1,11 +1,11 @@
 """Organisation, user and membership forms."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 
 from ..models.codes import ROLE_LABELS
 from ._validators import email_address, length, login_chars, no_markup, optional, required
+from .base import Form
 
 
 def _coerce_int(value):

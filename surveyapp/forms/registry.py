@@ -1,11 +1,11 @@
 """Registry import form."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SubmitField
 
 from ._validators import required
+from .base import Form
 
 
 class ImportForm(Form):

@@ -1,11 +1,11 @@
 """API token form."""
 
 from flask_babel import lazy_gettext as _l
-from .base import Form
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 
 from ..models.codes import TokenScope
 from ._validators import length, no_markup, number_range, optional, required
+from .base import Form
 from .campaigns import MultiCheckboxField
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Column, Date, Float, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -45,8 +54,10 @@ class AdminUnitSuccession(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    old_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
-    new_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
+    old_unit_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
+    new_unit_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
     share: Mapped[float] = mapped_column(Float, default=1.0)
     effective_date: Mapped[date] = mapped_column(Date)
 
@@ -83,8 +94,10 @@ class AgencySuccession(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    old_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
-    new_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    old_agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    new_agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     share: Mapped[float] = mapped_column(Float, default=1.0)
     effective_date: Mapped[date] = mapped_column(Date)
 

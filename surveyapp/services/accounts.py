@@ -137,7 +137,8 @@ def add_membership(actor: User | None, organisation: Organisation, login: str,
 
 def remove_membership(actor: User | None, membership: Membership) -> None:
     """Take a role away; a person's last system-administrator role cannot remove itself."""
-    if actor is not None and membership.user_id == actor.id and membership.role == Role.SYSTEM_ADMIN:
+    if (actor is not None and membership.user_id == actor.id
+            and membership.role == Role.SYSTEM_ADMIN):
         raise DomainError(_("You cannot remove your own system administrator role."))
     before = audit.snapshot(membership)
     org_id = membership.organisation_id

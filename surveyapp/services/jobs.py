@@ -27,7 +27,8 @@ def submit_job(owner: User | None, kind: str, params: dict, input_data: bytes | 
 def submit_registry_import(owner: User, kind: str, filename: str, data: bytes) -> Job:
     """Check that the upload can be read at all (fast), then import it in the background."""
     if kind not in registry.KINDS:
-        raise ValidationFailed(_("Unknown registry part."), fields={"kind": _("Unknown registry part.")})
+        message = _("Unknown registry part.")
+        raise ValidationFailed(message, fields={"kind": message})
     try:
         registry.parse_upload(filename, data, current_app.config["IMPORT_MAX_ROWS"])
     except ValidationFailed as exc:

@@ -82,7 +82,8 @@ def list_units(on: date | None = None) -> list[AdminUnit]:
 
 
 def list_agencies(on: date | None = None) -> list[Agency]:
-    query = select(Agency).options(selectinload(Agency.admin_unit)).order_by(Agency.kind, Agency.name)
+    query = (select(Agency).options(selectinload(Agency.admin_unit))
+             .order_by(Agency.kind, Agency.name))
     if on is not None:
         query = query.where(Agency.valid_from <= on,
                             (Agency.valid_to.is_(None)) | (Agency.valid_to >= on))
@@ -207,7 +208,8 @@ def _clean_rows(kind: str, table: Table) -> list[dict]:
                 errors.add(line, column, _("the characters < and > are not allowed."))
                 continue
             if isinstance(text, str) and len(text) > MAX_LENGTH.get(column, 500):
-                errors.add(line, column, _("at most %(n)s characters.", n=MAX_LENGTH.get(column, 500)))
+                errors.add(line, column,
+                           _("at most %(n)s characters.", n=MAX_LENGTH.get(column, 500)))
                 continue
             parser = PARSERS.get(column)
             try:

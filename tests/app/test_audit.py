@@ -1,8 +1,8 @@
 """The audit log page: filters, and each organisation admin sees only their organisations."""
 
+import builders
 from sqlalchemy import select
 
-import builders
 from surveyapp.models import AuditEvent
 from surveyapp.models.codes import Role
 from surveyapp.services import organisations
@@ -46,7 +46,8 @@ def test_secrets_never_reach_the_log(app, db, client, auth):
         org_id = org.id
     auth.login("boss")
     client.post(f"/orgs/{org_id}/users/new", data={"login": "moi", "full_name": "Người Mới",
-                                                   "password": "mat-khau-rat-dai", "role": "analyst"})
+                                                   "password": "mat-khau-rat-dai",
+                                                   "role": "analyst"})
     client.post("/tokens/", data={"name": "t", "owner": "0", "scopes": ["campaigns:read"]})
     with app.app_context():
         actions = {(e.object_type, e.action) for e in db.session.scalars(select(AuditEvent))}

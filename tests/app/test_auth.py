@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
+import builders
 import pytest
 from sqlalchemy import select
 
-import builders
 from surveyapp.models import AuditEvent, User
 from surveyapp.models._types import utcnow
 from surveyapp.models.codes import Role

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import builders
 import pytest
 from sqlalchemy import func, select
 
-import builders
 from surveyapp.models import (
     AdminUnit,
     ApiToken,

@@ -1,9 +1,9 @@
 """Survey campaigns: create, edit, the status workflow, audit, organisation isolation."""
 
+import builders
 import pytest
 from sqlalchemy import select
 
-import builders
 from surveyapp.errors import InvalidTransition
 from surveyapp.models import AuditEvent, Campaign
 from surveyapp.models.codes import CampaignStatus, Role

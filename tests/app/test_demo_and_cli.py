@@ -2,7 +2,6 @@
 
 from sqlalchemy import func, select
 
-import builders
 from surveyapp import create_app
 from surveyapp.models import (
     AdminUnit,
@@ -27,7 +26,7 @@ def counts(db):
 def test_demo_is_idempotent_and_prints_credentials(app, db, runner):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    for login, _name, password, role, _org in demo.USERS:
+    for login, _name, password, _role, _org in demo.USERS:
         assert login in first.output and password in first.output
     with app.app_context():
         after_first = counts(db)

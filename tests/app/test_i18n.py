@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
+import builders
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-import builders
 from surveyapp.i18n import format_date, format_number
 from surveyapp.models.codes import Role
 

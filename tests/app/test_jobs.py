@@ -1,13 +1,13 @@
-"""Background jobs: inline, thread and RQ runners; failures end as 'failed', nothing half-written."""
+"""Background jobs: inline, thread and RQ runners; a failure ends "failed", nothing half-written."""
 
 import time
 import uuid
 from datetime import date
 
+import builders
 import pytest
 from sqlalchemy import func, select
 
-import builders
 from surveyapp import create_app
 from surveyapp.extensions import db as _db
 from surveyapp.jobs import KINDS, JobContext

@@ -3,11 +3,11 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from builders import app_config
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from builders import app_config
 from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Membership, OrganisationType

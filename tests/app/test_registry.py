@@ -2,11 +2,11 @@
 
 import io
 
+import builders
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-import builders
 from surveyapp.models import AdminUnit, AdminUnitSuccession, Agency, Job, Procedure
 from surveyapp.models.codes import Role
 from surveyapp.services import demo

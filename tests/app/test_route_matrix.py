@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import builders
 import pytest
+from builders import app_config
 
 from surveyapp import create_app
 from surveyapp.models import Campaign
-import builders
-from builders import app_config
 
 ROLES = ("anonymous", "system_admin", "org_admin", "analyst", "supervisor", "interviewer",
          "office_reviewer")

@@ -3,10 +3,10 @@
 import hashlib
 from datetime import timedelta
 
+import builders
 import pytest
 from sqlalchemy import select
 
-import builders
 from surveyapp.models import ApiToken
 from surveyapp.models._types import utcnow
 from surveyapp.models.codes import Role
@@ -61,7 +61,8 @@ def test_tokens_do_not_open_web_pages(client, runner, setup):
     assert client.get("/campaigns/", headers=bearer(raw)).status_code == 302
 
 
-@pytest.mark.parametrize("header", ["Bearer sa_wrong", "Bearer ", "Basic abc", "Bearer " + "x" * 500])
+@pytest.mark.parametrize("header", ["Bearer sa_wrong", "Bearer ", "Basic abc",
+                                    "Bearer " + "x" * 500])
 def test_bad_tokens_get_401(client, setup, header):
     response = client.get("/api/v1/campaigns", headers={"Authorization": header})
     assert response.status_code == 401
@@ -124,7 +125,6 @@ def test_ui_cannot_create_a_token_for_a_foreign_organisation(app, db, client, au
 
 def test_api_posts_need_csrf_with_a_session_but_not_with_a_token(database_url):
     from flask import Flask
-
     from flask_sqlalchemy.session import _app_ctx_id
     from sqlalchemy.orm import scoped_session, sessionmaker
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from browser_harness import login, open_menu, screenshot
+
 from surveyapp.services.demo import USERS
 
 ROLES = [(login_name, password, role) for login_name, _n, password, role, _o in USERS
