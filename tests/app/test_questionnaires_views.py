@@ -329,3 +329,18 @@ def test_unknown_names_and_bad_actions_never_break_pages(app, db, client, auth, 
         copy.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 1
+
+
+def test_pages_follow_the_language_switch(app, db, client, auth, ids):
+    auth.login("phantich")
+    client.get("/lang/en")
+    v = f"/questionnaires/versions/{ids['version']}"
+    page = client.get(v).get_data(as_text=True)
+    assert "Version 1" in page and "Channel" in page and "Single choice" in page
+    preview = client.get(v + "/preview").get_data(as_text=True)
+    assert "Quality of the online public service" in preview
+    assert 'data-msg-required="An answer is required"' in preview
+    client.get("/lang/vi")
+    preview = client.get(v + "/preview").get_data(as_text=True)
+    assert "Chất lượng dịch vụ công trực tuyến" in preview
+    assert 'data-msg-required="Câu hỏi này bắt buộc phải trả lời"' in preview
