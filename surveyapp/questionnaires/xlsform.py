@@ -846,6 +846,13 @@ def _json(data: dict) -> str | None:
     return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None
 
 
+def _exact(x: int | float | None) -> int | str | None:
+    """Spreadsheets keep 15–16 digits; write other numbers as text so they read back equal."""
+    if x is None or (isinstance(x, int) and abs(x) < 2**53):
+        return x
+    return repr(x)
+
+
 def _question_row(qq: Question) -> dict[str, Any]:
     xls_type = {"likert": "select_one", "rating": "integer", "long_text": "text",
                 "agency": "text", "procedure": "text"}.get(qq.type, qq.type)
@@ -860,7 +867,7 @@ def _question_row(qq: Question) -> dict[str, Any]:
         "relevant": qq.relevant, "constraint": qq.constraint, "calculation": qq.calculation,
         "appearance": {"likert": "likert", "long_text": "multiline"}.get(qq.type),
         "surveyapp::type": qq.type if qq.type in _EXTRA_TYPES else None,
-        "surveyapp::min": qq.minimum, "surveyapp::max": qq.maximum,
+        "surveyapp::min": _exact(qq.minimum), "surveyapp::max": _exact(qq.maximum),
         "surveyapp::na": "yes" if qq.allow_na else None,
         "surveyapp::dk": "yes" if qq.allow_dk else None,
         "surveyapp::metadata": _json(qq.metadata),
