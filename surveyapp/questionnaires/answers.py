@@ -36,6 +36,7 @@ from .validation import dependency_graph, errors, validate_questionnaire
 MAX_TEXT = 1000
 MAX_LONG_TEXT = 10000
 MAX_CODE = 100
+MAX_SAFE_INTEGER = 2**53 - 1  # beyond this a browser cannot hold the number exactly
 
 
 class QuestionnaireInvalid(ValueError):
@@ -124,7 +125,10 @@ class Evaluation:
 
 
 def _absent(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, list) and len(value) == 0)
+    """No answer: missing, null, blank text or an empty list."""
+    if isinstance(value, str):
+        return value.strip() == ""
+    return value is None or (isinstance(value, list) and len(value) == 0)
 
 
 def compute(q, answers: Mapping[str, Any], *, today=None) -> Evaluation:
@@ -238,6 +242,9 @@ def _check_value(q: Questionnaire, question: Question, value: Any,
         if not _is_int(value):
             return _err("type", f"Expected a whole number{hint_en}",
                         f"Cần một số nguyên{hint_vi}")
+        if abs(value) > MAX_SAFE_INTEGER:
+            return _err("range", f"Must be between {-MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}",
+                        f"Phải trong khoảng từ {-MAX_SAFE_INTEGER} đến {MAX_SAFE_INTEGER}")
         lo, hi = RATING_RANGE if t == "rating" else (question.minimum, question.maximum)
         return _range_error(value, lo, hi)
     if t == "decimal":

@@ -62,7 +62,7 @@ def test_unknown_names_notes_and_calculations_are_refused(form):
 
 
 def test_required_answers(form):
-    assert check(form, with_(age=..., sex=None, channels=[], visit="", portal=...,
+    assert check(form, with_(age=..., sex=None, channels=[], visit="  ", portal=...,
                              score=...)) == {
         "age": "required", "sex": "required", "channels": "required", "visit": "required"}
 
@@ -92,12 +92,20 @@ def test_skip_logic_irrelevant_answers_must_be_left_out(form):
     ("comment", "x" * 10001, "too_long"),
     ("visit", "2025-02-30", "type"), ("visit", "2025-6-1", "type"),
     ("visit", "2025-06-01T00:00", "type"), ("visit", 20250601, "type"),
-    ("agency", "", "required"), ("agency", 12, "type"), ("agency", "x" * 101, "type"),
+    ("agency", "", "required"), ("agency", " \t", "required"), ("agency", 12, "type"),
+    ("agency", "x" * 101, "type"),
     ("sex", "na", "reserved_not_allowed"), ("age", "na", "reserved_not_allowed"),
     ("score", "dk", "reserved_not_allowed"),
 ])
 def test_types_ranges_and_codes(form, name, value, code):
     assert check(form, with_(**{name: value})) == {name: code}
+
+
+def test_integers_beyond_what_a_browser_holds_are_refused():
+    q = make_questionnaire(Question("n", "integer", label=t("N")))
+    assert check(q, {"n": 2**53 - 1}) == {}
+    assert check(q, {"n": -(2**53)}) == {"n": "range"}
+    assert check(q, {"n": 10**400}) == {"n": "range"}
 
 
 def test_whole_numbers_may_arrive_as_integral_floats(form):
