@@ -52,6 +52,10 @@ class DesignForm(Form):
                              validators=[optional(), number_range(1, 100_000)])
     method = SelectField(_l("Selection method"), validators=[required()])
     allocation_method = SelectField(_l("Allocation across strata"), validators=[required()])
+    sd_column = SelectField(_l("Standard deviation per stratum (Neyman, optimal)"),
+                            validators=[optional()])
+    cost_column = SelectField(_l("Cost of an interview per stratum (optimal)"),
+                              validators=[optional()])
     power_exponent = CommaFloatField(_l("Power-allocation exponent (0 = equal, 1 = proportional)"),
                                 default=0.5, validators=[optional(), _range(0, 1)])
     minimum = IntegerField(_l("Minimum per stratum"), default=0,

@@ -50,6 +50,8 @@ ALLOCATION_LABELS = {
     "proportional": _l("Proportional to stratum size"),
     "equal": _l("Equal in every stratum"),
     "power": _l("Power allocation (Bankier)"),
+    "neyman": _l("Neyman (needs a standard deviation per stratum)"),
+    "optimal": _l("Optimal with costs (needs a standard deviation and a cost per stratum)"),
 }
 MAX_SEED = 2**63 - 1
 MAX_ID_LENGTH = 200
@@ -242,6 +244,8 @@ class DesignData:
     n: int
     reserve: int
     seed: int | None
+    sd_column: str | None = None  # Neyman / optimal: S_h, one value per stratum
+    cost_column: str | None = None  # optimal: cost of an interview, one value per stratum
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -250,7 +254,8 @@ def _fail(field: str, message: str) -> ValidationFailed:
 
 def _check_shape(data: DesignData, columns: list[str]) -> None:
     """Rules about the design's shape, before the library sees the frame."""
-    for field in ("id_column", "stratum_column", "size_column", "psu_column"):
+    for field in ("id_column", "stratum_column", "size_column", "psu_column", "sd_column",
+                  "cost_column"):
         value = getattr(data, field)
         if value is not None and value not in columns:
             raise _fail(field, _("The frame has no column “%(column)s”.", column=value))
@@ -262,6 +267,12 @@ def _check_shape(data: DesignData, columns: list[str]) -> None:
         raise _fail("method", _("Choose a selection method."))
     if data.allocation_method not in ALLOCATION_LABELS:
         raise _fail("allocation_method", _("Choose an allocation method."))
+    if data.allocation_method in ("neyman", "optimal") and data.sd_column is None:
+        raise _fail("sd_column", _("Neyman and optimal allocation need a column with the "
+                                   "standard deviation of each stratum."))
+    if data.allocation_method == "optimal" and data.cost_column is None:
+        raise _fail("cost_column", _("Optimal allocation needs a column with the cost of an "
+                                     "interview in each stratum."))
     if data.stratum_column is not None and data.stratum_column == data.id_column:
         raise _fail("stratum_column", _("The stratification column cannot be the ID column."))
     if data.psu_column is not None:
@@ -305,6 +316,31 @@ def _strata_counts(frame: pd.DataFrame, data: DesignData) -> tuple[list[str], li
     return order, [int(units[s]) for s in order], [int(rows[s]) for s in order]
 
 
+def _per_stratum(frame: pd.DataFrame, data: DesignData, column: str, field: str,
+                 strata: list[str]) -> list[float]:
+    """One number per stratum read from ``column`` (it must be the same on every row)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() | (values < 0)
+    if field == "cost_column":
+        bad |= values <= 0
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise _fail(field, _("The column “%(column)s” needs a number of zero or more (a cost: "
+                             "more than zero) on every row; data row %(row)s has “%(value)s”.",
+                             column=column, row=i + 1, value=frame[column].iloc[i] or ""))
+    if data.stratum_column is None:
+        groups = pd.Series(ALL, index=frame.index)
+    else:
+        groups = frame[data.stratum_column].astype(str)
+    spread = values.groupby(groups, sort=False).agg(["min", "max"])
+    varying = spread.index[spread["min"] != spread["max"]]
+    if len(varying):
+        raise _fail(field, _("The column “%(column)s” must hold one value per stratum, but it "
+                             "varies within stratum “%(stratum)s”.", column=column,
+                             stratum=varying[0]))
+    return [float(spread.loc[s, "min"]) for s in strata]
+
+
 def _draw_plan(data: DesignData, n_by_stratum: dict[str, int] | int) -> S.DrawPlan:
     if data.psu_column is None:
         return S.DrawPlan.single(
@@ -344,10 +380,15 @@ def set_design(actor: User | None, plan: SamplingPlan, data: DesignData) -> Samp
         except S.SamplingError as exc:
             raise _library_error(exc, "size_column") from None
     strata, units, rows = _strata_counts(frame, data)
+    sd = cost = None
+    if data.allocation_method in ("neyman", "optimal"):
+        sd = _per_stratum(frame, data, data.sd_column, "sd_column", strata)
+    if data.allocation_method == "optimal":
+        cost = _per_stratum(frame, data, data.cost_column, "cost_column", strata)
     try:
         allocation = S.allocate(units, data.n, data.allocation_method, strata=strata,
-                                power_exponent=data.power_exponent, minimum=data.minimum,
-                                maximum=data.maximum)
+                                sd=sd, cost=cost, power_exponent=data.power_exponent,
+                                minimum=data.minimum, maximum=data.maximum)
     except S.SamplingError as exc:
         raise _library_error(exc, "n") from None
     n_spec: dict[str, int] | int = (dict(zip(strata, allocation.n_h, strict=True))
@@ -376,7 +417,8 @@ def set_design(actor: User | None, plan: SamplingPlan, data: DesignData) -> Samp
     plan.n_per_psu = data.n_per_psu if data.psu_column else None
     plan.allocation_method = data.allocation_method
     plan.allocation_params = {"power_exponent": data.power_exponent, "minimum": data.minimum,
-                              "maximum": data.maximum}
+                              "maximum": data.maximum, "sd_column": data.sd_column,
+                              "cost_column": data.cost_column}
     plan.n = data.n
     plan.reserve = data.reserve
     plan.seed = data.seed
@@ -401,7 +443,8 @@ def design_data(plan: SamplingPlan) -> DesignData | None:
         n_per_psu=plan.n_per_psu, allocation_method=plan.allocation_method,
         power_exponent=float(params.get("power_exponent", 0.5)),
         minimum=int(params.get("minimum", 0)), maximum=params.get("maximum"), n=plan.n,
-        reserve=plan.reserve, seed=plan.seed)
+        reserve=plan.reserve, seed=plan.seed, sd_column=params.get("sd_column"),
+        cost_column=params.get("cost_column"))
 
 
 # ---- calculator ----------------------------------------------------------------------

@@ -96,6 +96,8 @@ def _fill_design_choices(form: DesignForm, plan: SamplingPlan) -> None:
     form.stratum_column.choices = none + columns
     form.size_column.choices = none + columns
     form.psu_column.choices = none + columns
+    form.sd_column.choices = none + columns
+    form.cost_column.choices = none + columns
     form.method.choices = plans.method_choices()
     form.psu_method.choices = none + plans.method_choices()
     form.allocation_method.choices = plans.allocation_choices()
@@ -110,7 +112,8 @@ def _design_data(form: DesignForm) -> plans.DesignData:
         n_per_psu=form.n_per_psu.data, allocation_method=form.allocation_method.data,
         power_exponent=form.power_exponent.data if form.power_exponent.data is not None
         else 0.5, minimum=form.minimum.data or 0, maximum=form.maximum.data, n=form.n.data,
-        reserve=form.reserve.data or 0, seed=form.seed.data)
+        reserve=form.reserve.data or 0, seed=form.seed.data,
+        sd_column=form.sd_column.data or None, cost_column=form.cost_column.data or None)
 
 
 @bp.route("/sampling/<int:plan_id>/design", methods=["GET", "POST"])

@@ -471,3 +471,42 @@ def test_the_demo_has_a_locked_plan_whose_draw_verifies(ctx):
     assert plans.verify_plan(plan).ok
     demo.load_demo()  # idempotent: no second plan
     assert len(plans.list_plans(campaign)) == 1
+
+
+def _with_sd(sd=(1, 2, 3, 4), cost=(1, 1, 4, 4)) -> list[dict]:
+    rows = dossier_rows()
+    for i, row in enumerate(rows):
+        row["do_lech"] = str(sd[i // 30])
+        row["chi_phi"] = str(cost[i // 30])
+    return rows
+
+
+def test_neyman_and_optimal_allocation_read_one_value_per_stratum(world, plan):
+    plans.upload_frame(world[1], plan, "ho_so.csv", to_csv(_with_sd()))
+    plans.set_design(world[1], plan, design(allocation_method="neyman", sd_column="do_lech"))
+    assert [a["n_h"] for a in plan.allocation] == [4, 8, 12, 16]
+    plans.set_design(world[1], plan, design(allocation_method="optimal", sd_column="do_lech",
+                                            cost_column="chi_phi"))
+    expected = S.allocate([30] * 4, 40, "optimal", sd=[1, 2, 3, 4], cost=[1, 1, 4, 4])
+    assert [a["n_h"] for a in plan.allocation] == list(expected.n_h)
+    assert plans.design_data(plan).cost_column == "chi_phi"
+
+
+@pytest.mark.parametrize("rows,data,field,expected", [
+    (_with_sd(), design(allocation_method="neyman"), "sd_column", "độ lệch chuẩn"),
+    (_with_sd(), design(allocation_method="optimal", sd_column="do_lech"), "cost_column",
+     "chi phí"),
+    (_with(_with_sd(), 3, do_lech="9"), design(allocation_method="neyman", sd_column="do_lech"),
+     "sd_column", "thay đổi trong tầng “Sở Tư pháp”"),
+    (_with(_with_sd(), 40, do_lech="nhiều"),
+     design(allocation_method="neyman", sd_column="do_lech"), "sd_column",
+     "dòng dữ liệu 41 có “nhiều”"),
+    (_with(_with_sd(), 0, chi_phi="0"),
+     design(allocation_method="optimal", sd_column="do_lech", cost_column="chi_phi"),
+     "cost_column", "dòng dữ liệu 1"),
+])
+def test_bad_per_stratum_columns(world, plan, rows, data, field, expected):
+    plans.upload_frame(world[1], plan, "ho_so.csv", to_csv(rows))
+    with pytest.raises(ValidationFailed) as info:
+        plans.set_design(world[1], plan, data)
+    assert expected in info.value.message and field in info.value.fields

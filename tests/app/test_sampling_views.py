@@ -219,7 +219,9 @@ def _with(index, **changes):
 BAD_DESIGN_VALUES = {
     "id_column": ["", "khong_co", SCRIPT],
     "method": ["", "bogus"],
-    "allocation_method": ["", "neyman-x"],
+    "allocation_method": ["", "neyman-x", "neyman", "optimal"],
+    "sd_column": ["khong_co"],
+    "cost_column": ["khong_co"],
     "stratum_column": ["khong_co"],
     "size_column": ["", "khong_co"],
     "psu_method": ["bogus"],
