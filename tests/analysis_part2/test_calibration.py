@@ -57,7 +57,8 @@ tab <- function(v) { t <- table(pop[[v]]); setNames(as.numeric(t), names(t)) }
 N <- nrow(pop)
 api99 <- sum(pop$api99)
 ps_aw <- as.data.frame(table(stype = pop$stype, awards = pop$awards))
-m_st <- as.data.frame(table(stype = pop$stype)); m_sw <- as.data.frame(table(sch.wide = pop$sch.wide))
+m_st <- as.data.frame(table(stype = pop$stype))
+m_sw <- as.data.frame(table(sch.wide = pop$sch.wide))
 m_ci <- as.data.frame(table(comp.imp = pop$comp.imp))
 # nhanes: made-up margins, consistent, ~3% off the weighted sample distribution
 wn <- weights(dnh); Nn <- sum(wn) * 1.01
@@ -70,12 +71,15 @@ cases <- list(
   lin_clus1 = list(des = quote(calibrate(dclus1, ~stype + api99, c(N, tab("stype")[2:3], api99))),
                    base = "clus1", y = c("api00", "enroll")),
   linb_clus1 = list(des = quote(calibrate(dclus1, ~stype + api99, c(N, tab("stype")[2:3], api99),
-                                          bounds = c(0.7, 1.7))), base = "clus1", y = c("api00", "enroll")),
+                                          bounds = c(0.7, 1.7))),
+                    base = "clus1", y = c("api00", "enroll")),
   rak_strat = list(des = quote(calibrate(dstrat, ~stype + sch.wide + api99,
                                          c(N, tab("stype")[2:3], tab("sch.wide")[2], api99),
-                                         calfun = "raking")), base = "strat", y = c("api00", "enroll")),
+                                         calfun = "raking")),
+                   base = "strat", y = c("api00", "enroll")),
   logit_strat = list(des = quote(calibrate(dstrat, ~stype + sch.wide + comp.imp,
-                                           c(N, tab("stype")[2:3], tab("sch.wide")[2], tab("comp.imp")[2]),
+                                           c(N, tab("stype")[2:3], tab("sch.wide")[2],
+                                             tab("comp.imp")[2]),
                                            calfun = "logit", bounds = c(0.5, 2.2))),
                      base = "strat", y = c("api00", "enroll")),
   trim_strat = list(des = quote(suppressMessages(calibrate(dstrat, ~stype + sch.wide + api99,
@@ -87,7 +91,8 @@ cases <- list(
                                   trim = c(0.7, 1.5)))), base = "clus1", y = c("api00", "enroll")),
   rescale_srs = list(des = quote(suppressWarnings(calibrate(dsrs1, ~stype + sch.wide,
                                    c(N, tab("stype")[2:3], tab("sch.wide")[2]),
-                                   bounds = c(0.8, 1.25)))), base = "srs1", y = c("api00", "enroll")),
+                                   bounds = c(0.8, 1.25)))),
+                     base = "srs1", y = c("api00", "enroll")),
   fail_logit = list(des = quote(suppressWarnings(calibrate(dstrat, ~stype + api99,
                                    c(N, tab("stype")[2:3], api99 * 1.02), calfun = "logit",
                                    bounds = c(0.5, 2.2), maxit = 2, force = TRUE))),
@@ -229,7 +234,8 @@ def _py_case(name, t):
 
 
 CASES = ["lin_clus1", "linb_clus1", "rak_strat", "logit_strat", "trim_strat", "linbt_clus1",
-         "rescale_srs", "fail_logit", "ps_cross", "ps_clus1", "rake3", "rake_rdefault", "rake_r2", "rake_nh"]
+         "rescale_srs", "fail_logit", "ps_cross", "ps_clus1", "rake3", "rake_rdefault", "rake_r2",
+         "rake_nh"]
 YCOLS = {"strat": ["api00", "enroll"], "clus1": ["api00", "enroll"], "srs1": ["api00", "enroll"],
          "nh": ["HI0", "WTMEC2YR"]}
 

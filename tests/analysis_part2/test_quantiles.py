@@ -49,14 +49,16 @@ for (dn in names(des)) {
                               interval.type = it),
                   error = function(e) NULL)
     if (is.null(r)) { OUT[[key]] <- "error"; next }
-    OUT[[key]] <- lapply(r[c("api00", "enroll", "meals")], function(m) unname(as.list(as.data.frame(m))))
+    OUT[[key]] <- lapply(r[c("api00", "enroll", "meals")],
+                         function(m) unname(as.list(as.data.frame(m))))
   }
 }
 # domains: svyby subsets the design
 for (it in itypes) {
   b <- svyby(~api00, ~awards, des$strat, svyquantile, quantiles = c(0.25, 0.5), ci = TRUE,
              interval.type = it, qrule = "hf7")
-  OUT[[paste0("by|", it)]] <- list(coef = unlist(coef(b), use.names = FALSE), se = unlist(SE(b), use.names = FALSE))
+  OUT[[paste0("by|", it)]] <- list(coef = unlist(coef(b), use.names = FALSE),
+                                   se = unlist(SE(b), use.names = FALSE))
 }
 sub <- subset(des$strat, awards == "Yes")
 OUT$score_p01 <- tryCatch({svyquantile(~api00, des$strat, 0.01, interval.type = "score"); "ok"},
@@ -67,7 +69,8 @@ reps <- list(jkn = as.svrepdesign(des$strat, type = "JKn"),
 for (rn in names(reps)) {
   OUT[[paste0("rep|", rn, "|degf")]] <- S(degf(reps[[rn]]))
   for (it in c("mean", "beta", "quantile")) for (qr in c("math", "hf7")) {
-    r <- suppressWarnings(svyquantile(~api00 + enroll, reps[[rn]], quantiles = c(0.1, 0.25, 0.5, 0.75, 0.9),
+    r <- suppressWarnings(svyquantile(~api00 + enroll, reps[[rn]],
+                                      quantiles = c(0.1, 0.25, 0.5, 0.75, 0.9),
                                       interval.type = it, qrule = qr))
     OUT[[paste("rep", rn, it, qr, sep = "|")]] <-
       lapply(r[c("api00", "enroll")], function(m) unname(as.list(as.data.frame(m))))

@@ -146,7 +146,8 @@ for (k in seq_len(nrow(inp$cal))) {
       postStratify(d, ~a + b, cells, partial = FALSE)
     },
     rake = rake(d, list(~a, ~b),
-                list(data.frame(a = levels(df$a), Freq = ta), data.frame(b = levels(df$b), Freq = tb)),
+                list(data.frame(a = levels(df$a), Freq = ta),
+                     data.frame(b = levels(df$b), Freq = tb)),
                 control = list(maxit = 1000, epsilon = 1e-15))),
     warning = function(wn) {
       if (grepl("converge", conditionMessage(wn))) failed <<- TRUE
@@ -165,7 +166,8 @@ for (k in seq_len(nrow(inp$rep))) {
   d1 <- svydesign(id = ~psu, weights = ~w, data = df)
   one <- function(r) list(f = r$repweights$weights, idx = r$repweights$index,
                           scale = S(r$scale), rscales = r$rscales)
-  res <- list(jkn = one(as.svrepdesign(d, type = "JKn")), jk1 = one(as.svrepdesign(d1, type = "JK1")))
+  res <- list(jkn = one(as.svrepdesign(d, type = "JKn")),
+              jk1 = one(as.svrepdesign(d1, type = "JK1")))
   if (cs$brr) {
     res$brr <- one(suppressWarnings(as.svrepdesign(d, type = "BRR")))
     res$fay <- one(suppressWarnings(as.svrepdesign(d, type = "Fay", fay.rho = 0.2)))

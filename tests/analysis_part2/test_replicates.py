@@ -28,7 +28,8 @@ dclus1_wr <- svydesign(id = ~dnum, weights = ~pw, data = clus1)
 dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = clus2)
 dnh <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, data = nh)
 dnb <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, data = nh_brr)
-dnl <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, data = nh_lonely)
+dnl <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE,
+                 data = nh_lonely)
 conv <- list(
   jkn_strat = quote(as.svrepdesign(dstrat, type = "JKn")),
   jkn_strat_wr = quote(as.svrepdesign(dstrat_wr, type = "JKn")),
@@ -41,11 +42,14 @@ conv <- list(
   fay_nb = quote(as.svrepdesign(dnb, type = "Fay", fay.rho = 0.5)),
   jkn_nh = quote(as.svrepdesign(dnh, type = "JKn")),
   jkn_nh_mse = quote(as.svrepdesign(dnh, type = "JKn", mse = TRUE)),
-  jkn_nl_adjust = quote({options(survey.lonely.psu = "adjust"); on.exit(options(survey.lonely.psu = "fail"));
+  jkn_nl_adjust = quote({options(survey.lonely.psu = "adjust")
+                      on.exit(options(survey.lonely.psu = "fail"))
                       as.svrepdesign(dnl, type = "JKn")}),
-  jkn_nl_average = quote({options(survey.lonely.psu = "average"); on.exit(options(survey.lonely.psu = "fail"));
+  jkn_nl_average = quote({options(survey.lonely.psu = "average")
+                      on.exit(options(survey.lonely.psu = "fail"))
                       as.svrepdesign(dnl, type = "JKn")}),
-  jkn_nl_remove = quote({options(survey.lonely.psu = "remove"); on.exit(options(survey.lonely.psu = "fail"));
+  jkn_nl_remove = quote({options(survey.lonely.psu = "remove")
+                      on.exit(options(survey.lonely.psu = "fail"))
                       as.svrepdesign(dnl, type = "JKn")})
 )
 scd <- rd("scd.csv")
@@ -80,7 +84,8 @@ OUT$supplied <- sup
 nh$HI0 <- ifelse(is.na(nh$HI_CHOL), 0, nh$HI_CHOL)
 dnh0 <- svydesign(id = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, data = nh)
 byr <- svyby(~HI0, ~agecat, as.svrepdesign(dnh0, type = "JKn"), svymean)
-OUT$by_rep <- list(coef = unname(coef(byr)), se = unname(SE(byr)), levels = as.character(byr$agecat))
+OUT$by_rep <- list(coef = unname(coef(byr)), se = unname(SE(byr)),
+                   levels = as.character(byr$agecat))
 OUT$supplied_w <- list(jk = jkw, fay = fyw)
 yv <- list(strat = ~api00 + enroll, clus1 = ~api00 + enroll, clus2 = ~api00,
            nh = ~WTMEC2YR, nl = ~WTMEC2YR, nb = ~WTMEC2YR)
@@ -235,8 +240,8 @@ def test_supplied_replicate_weights_as_svrepdesign(r_out):
         assert rw.degf() == int(exp["degf"]), name
         assert abs(rw.scale - exp["scale"]) <= 1e-15 * exp["scale"], name
         # R keeps a single rscales value as given (recycled in svrVar)
-        np.testing.assert_allclose(rw.rscales, np.broadcast_to(arr(exp["rscales"]), (rw.replicates,)),
-                                   rtol=1e-15)
+        expected_rscales = np.broadcast_to(arr(exp["rscales"]), (rw.replicates,))
+        np.testing.assert_allclose(rw.rscales, expected_rscales, rtol=1e-15)
     with pytest.raises(RP.ReplicateError, match="rscales must be provided"):
         RP.supplied_replicates(jkw, pw, type="JKn")
     with pytest.raises(RP.ReplicateError, match="supply rho"):
