@@ -321,6 +321,7 @@ def _freeze(actor: User | None, version: QuestionnaireVersion) -> None:
 def freeze_version(actor: User | None, version: QuestionnaireVersion) -> QuestionnaireVersion:
     """Freeze a draft that has no errors. If its campaign is fielding, it becomes the version
     in use (the previous one stays frozen; interviews keep pointing at the one they used)."""
+    db.session.refresh(version, with_for_update=True)
     if version.status == FROZEN:
         raise Conflict(_("Version %(n)s is already frozen.", n=version.number))
     _refuse_if_invalid(version, _("Version %(n)s has errors and cannot be frozen.",
@@ -498,8 +499,11 @@ def _edit(actor: User | None, version: QuestionnaireVersion, summary: str,
           change: Callable[[core.Questionnaire], None]) -> QuestionnaireVersion:
     """Apply ``change`` to the version's definition and store it, once.
 
-    A frozen version is never changed: the edit goes into a new draft copied from it.
+    A frozen version is never changed: the edit goes into a new draft copied from it. The
+    row is re-read under a lock first, so two people editing the same draft at once never
+    lose each other's changes (PostgreSQL; SQLite serialises writers anyway).
     """
+    db.session.refresh(version, with_for_update=True)
     d = definition(version)
     change(d)
     target = version
