@@ -51,6 +51,8 @@ class DesignForm(Form):
     n_per_psu = IntegerField(_l("Units per selected first-stage unit"),
                              validators=[optional(), number_range(1, 100_000)])
     method = SelectField(_l("Selection method"), validators=[required()])
+    sort_column = SelectField(_l("Sort order for systematic selection (optional)"),
+                              validators=[optional()])
     allocation_method = SelectField(_l("Allocation across strata"), validators=[required()])
     sd_column = SelectField(_l("Standard deviation per stratum (Neyman, optimal)"),
                             validators=[optional()])

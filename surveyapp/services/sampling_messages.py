@@ -101,6 +101,8 @@ PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"are certain to be selected"),
      lambda m: _("So many units are certain to be selected (very large size measures) that "
                  "no random units are left to be replaced: ask for fewer reserves.")),
+    (re.compile(r"sort column " + Q + r" has an empty value"),
+     lambda m: _("The sort column “%(column)s” has an empty value.", column=m.group(1))),
     (re.compile(r"contains a NUL character"),
      lambda m: _("The file contains a NUL character; it is not a text table.")),
 ]

@@ -246,6 +246,7 @@ class DesignData:
     seed: int | None
     sd_column: str | None = None  # Neyman / optimal: S_h, one value per stratum
     cost_column: str | None = None  # optimal: cost of an interview, one value per stratum
+    sort_column: str | None = None  # systematic methods: list order (implicit stratification)
 
 
 def _fail(field: str, message: str) -> ValidationFailed:
@@ -255,7 +256,7 @@ def _fail(field: str, message: str) -> ValidationFailed:
 def _check_shape(data: DesignData, columns: list[str]) -> None:
     """Rules about the design's shape, before the library sees the frame."""
     for field in ("id_column", "stratum_column", "size_column", "psu_column", "sd_column",
-                  "cost_column"):
+                  "cost_column", "sort_column"):
         value = getattr(data, field)
         if value is not None and value not in columns:
             raise _fail(field, _("The frame has no column “%(column)s”.", column=value))
@@ -267,6 +268,8 @@ def _check_shape(data: DesignData, columns: list[str]) -> None:
         raise _fail("method", _("Choose a selection method."))
     if data.allocation_method not in ALLOCATION_LABELS:
         raise _fail("allocation_method", _("Choose an allocation method."))
+    if data.sort_column is not None and data.method not in ("systematic", "pps-systematic"):
+        raise _fail("sort_column", _("A sort order applies to systematic selection only."))
     if data.allocation_method in ("neyman", "optimal") and data.sd_column is None:
         raise _fail("sd_column", _("Neyman and optimal allocation need a column with the "
                                    "standard deviation of each stratum."))
@@ -342,15 +345,17 @@ def _per_stratum(frame: pd.DataFrame, data: DesignData, column: str, field: str,
 
 
 def _draw_plan(data: DesignData, n_by_stratum: dict[str, int] | int) -> S.DrawPlan:
+    sort = (data.sort_column,) if data.sort_column else ()
     if data.psu_column is None:
         return S.DrawPlan.single(
             data.id_column, data.method, n_by_stratum, strata=data.stratum_column,
-            size=data.size_column if data.method in PPS_METHODS else None,
+            size=data.size_column if data.method in PPS_METHODS else None, sort=sort,
             reserve=data.reserve)
     first = S.Stage(unit=data.psu_column, method=data.psu_method, n=n_by_stratum,
                     size=data.size_column if data.psu_method in PPS_METHODS else None,
                     strata=data.stratum_column)
-    second = S.Stage(unit=data.id_column, method=data.method, n_per_parent=data.n_per_psu)
+    second = S.Stage(unit=data.id_column, method=data.method, n_per_parent=data.n_per_psu,
+                     sort=sort)
     return S.DrawPlan(id=data.id_column, stages=(first, second), reserve=data.reserve)
 
 
@@ -418,7 +423,7 @@ def set_design(actor: User | None, plan: SamplingPlan, data: DesignData) -> Samp
     plan.allocation_method = data.allocation_method
     plan.allocation_params = {"power_exponent": data.power_exponent, "minimum": data.minimum,
                               "maximum": data.maximum, "sd_column": data.sd_column,
-                              "cost_column": data.cost_column}
+                              "cost_column": data.cost_column, "sort_column": data.sort_column}
     plan.n = data.n
     plan.reserve = data.reserve
     plan.seed = data.seed
@@ -444,7 +449,7 @@ def design_data(plan: SamplingPlan) -> DesignData | None:
         power_exponent=float(params.get("power_exponent", 0.5)),
         minimum=int(params.get("minimum", 0)), maximum=params.get("maximum"), n=plan.n,
         reserve=plan.reserve, seed=plan.seed, sd_column=params.get("sd_column"),
-        cost_column=params.get("cost_column"))
+        cost_column=params.get("cost_column"), sort_column=params.get("sort_column"))
 
 
 # ---- calculator ----------------------------------------------------------------------

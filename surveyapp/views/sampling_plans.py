@@ -98,6 +98,7 @@ def _fill_design_choices(form: DesignForm, plan: SamplingPlan) -> None:
     form.psu_column.choices = none + columns
     form.sd_column.choices = none + columns
     form.cost_column.choices = none + columns
+    form.sort_column.choices = none + columns
     form.method.choices = plans.method_choices()
     form.psu_method.choices = none + plans.method_choices()
     form.allocation_method.choices = plans.allocation_choices()
@@ -113,7 +114,8 @@ def _design_data(form: DesignForm) -> plans.DesignData:
         power_exponent=form.power_exponent.data if form.power_exponent.data is not None
         else 0.5, minimum=form.minimum.data or 0, maximum=form.maximum.data, n=form.n.data,
         reserve=form.reserve.data or 0, seed=form.seed.data,
-        sd_column=form.sd_column.data or None, cost_column=form.cost_column.data or None)
+        sd_column=form.sd_column.data or None, cost_column=form.cost_column.data or None,
+        sort_column=form.sort_column.data or None)
 
 
 @bp.route("/sampling/<int:plan_id>/design", methods=["GET", "POST"])

@@ -510,3 +510,14 @@ def test_bad_per_stratum_columns(world, plan, rows, data, field, expected):
     with pytest.raises(ValidationFailed) as info:
         plans.set_design(world[1], plan, data)
     assert expected in info.value.message and field in info.value.fields
+
+
+def test_systematic_selection_follows_the_sort_order(world, plan):
+    _drawn(world, plan, design(method="systematic", size_column=None, sort_column="phuong"))
+    assert plan.stages[0]["sort"] == ["phuong"]
+    assert plans.design_data(plan).sort_column == "phuong"
+    assert plans.verify_plan(plan).ok
+    with pytest.raises(ValidationFailed) as info:
+        plans.set_design(world[1], plan, design(method="srs", size_column=None,
+                                                sort_column="phuong"))
+    assert "chỉ áp dụng cho cách chọn hệ thống" in info.value.message

@@ -222,6 +222,7 @@ BAD_DESIGN_VALUES = {
     "allocation_method": ["", "neyman-x", "neyman", "optimal"],
     "sd_column": ["khong_co"],
     "cost_column": ["khong_co"],
+    "sort_column": ["khong_co"],
     "stratum_column": ["khong_co"],
     "size_column": ["", "khong_co"],
     "psu_method": ["bogus"],
