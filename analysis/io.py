@@ -184,6 +184,11 @@ def _parse_fields(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     if width == 0:
         return np.full(n, np.nan)
     last = len(buf) - 1
+    if width == 1 and n and int(length.min()) == 1:
+        # single characters (Likert codes, 0/1 flags): digits or the column is text
+        d = buf[start].astype(np.int16) - 48
+        if int(d.min()) >= 0 and int(d.max()) <= 9:
+            return d.astype(np.float64)
     mant = np.zeros(n, dtype=np.int64)
     ndig = np.zeros(n, dtype=np.int64)
     frac = np.zeros(n, dtype=np.int64)
