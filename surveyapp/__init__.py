@@ -76,9 +76,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_field_blueprints(app: Flask) -> None:
     """Field collection (issue 7): the submission API and the field pages."""
-    from .views import field_api
+    from .views import field, field_api
 
     app.register_blueprint(field_api.bp)
+    app.register_blueprint(field.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

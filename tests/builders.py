@@ -206,9 +206,42 @@ def make_world() -> World:
     foreign["sampling_plan"] = make_sampling_plan(foreign["campaign"])
     own["questionnaire_version"] = make_questionnaire_version(own["campaign"])
     foreign["questionnaire_version"] = make_questionnaire_version(foreign["campaign"])
+    # Field collection (issue 7): an assignment of a case and a submitted interview.
+    own["assignment"], own["interview"] = make_field_objects(
+        own["sampling_plan"], own["questionnaire_version"], users["interviewer"], "a1")
+    foreign["assignment"], foreign["interview"] = make_field_objects(
+        foreign["sampling_plan"], foreign["questionnaire_version"], b_admin, "b1")
     world.objects = {context: {key: obj.id for key, obj in objs.items()}
                      for context, objs in (("own", own), ("foreign", foreign))}
+    for context, objs in (("own", own), ("foreign", foreign)):
+        world.objects[context]["interview_uuid"] = objs["interview"].uuid
     return world
+
+
+def make_field_objects(plan: SamplingPlan, version, interviewer: User, tag: str):
+    """A case of ``plan`` assigned to ``interviewer`` and its submitted interview."""
+    from surveyapp.models import Assignment, Interview, InterviewVersion, SamplingCase
+
+    case = SamplingCase(plan_id=plan.id, position=0, unit_id=f"HS-{tag}", data={}, pik=0.5,
+                        weight=2.0)
+    db.session.add(case)
+    db.session.flush()
+    assignment = Assignment(campaign_id=plan.campaign_id, case_id=case.id,
+                            interviewer_id=interviewer.id, status="submitted", comment="")
+    db.session.add(assignment)
+    db.session.flush()
+    interview = Interview(uuid=f"00000000-0000-4000-8000-0000000000{tag}",
+                          campaign_id=plan.campaign_id, assignment_id=assignment.id,
+                          interviewer_id=interviewer.id, version=1, receipt="0" * 64,
+                          disposition="refusal", status="submitted")
+    db.session.add(interview)
+    db.session.flush()
+    db.session.add(InterviewVersion(interview_id=interview.id, number=1,
+                                    questionnaire_version_id=version.id, disposition="refusal",
+                                    answers={}, calculated={}, paradata={},
+                                    content_sha256="0" * 64))
+    db.session.commit()
+    return assignment, interview
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -204,9 +204,10 @@ def _field_worker(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role_anywhere(*FIELD_WORKERS)
 
 
-def _field_manage(p: Principal, c: Campaign) -> bool:
-    """Assign cases and review interviews of a campaign."""
-    return p.system_admin or p.has_role(c.organisation_id, *FIELD_MANAGERS)
+def _field_manage(p: Principal, obj) -> bool:
+    """Assign cases and review interviews of a campaign (or of an assignment's campaign)."""
+    org = obj.organisation_id if isinstance(obj, Campaign) else obj.campaign.organisation_id
+    return p.system_admin or p.has_role(org, *FIELD_MANAGERS)
 
 
 def _interview_view(p: Principal, interview) -> bool:

@@ -249,3 +249,41 @@ def assignment_summary(assignment: Assignment) -> dict:
                        "status": interview.status} if interview is not None else None),
         "returned": returned,
     }
+
+
+def managed_campaigns(p) -> list[Campaign]:
+    """Campaigns whose field work the principal manages (assigns, reviews)."""
+    query = select(Campaign).order_by(Campaign.year.desc(), Campaign.title)
+    if not p.system_admin:
+        orgs = p.org_ids(Role.ORG_ADMIN, Role.SUPERVISOR)
+        query = query.where(Campaign.organisation_id.in_(orgs or {-1}))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class EntryContext:
+    """What the entry page needs: the questionnaire version and, for a correction, the
+    interview being corrected (its UUID, version, answers and the supervisor's comment)."""
+
+    assignment: Assignment
+    version: object  # QuestionnaireVersion
+    interview: Interview | None
+    answers: dict
+    disposition: str | None
+
+
+def entry_context(assignment: Assignment) -> EntryContext:
+    """The version to fill in: the returned interview's own, else the campaign's in use."""
+    from ..models import QuestionnaireVersion
+
+    interview = latest_interview(assignment)
+    if interview is not None and interview.status == ReviewStatus.RETURNED.value:
+        current = interview.current
+        return EntryContext(assignment, current.questionnaire_version, interview,
+                            dict(current.answers), current.disposition)
+    version_id = assignment.campaign.questionnaire_version_id
+    version = db.session.get(QuestionnaireVersion, version_id) if version_id else None
+    if version is None or not version.frozen:
+        raise ValidationFailed(_("This survey has no frozen questionnaire in use yet; ask the "
+                                 "analyst to freeze one before fieldwork."))
+    return EntryContext(assignment, version, None, {}, None)

@@ -741,3 +741,6 @@ def approved_interviews(campaign: Campaign) -> list[InterviewVersion]:
 def interviews_for_interviewer(user_id: int) -> list[Interview]:
     return list(db.session.scalars(select(Interview).where(Interview.interviewer_id == user_id)
                                    .order_by(Interview.updated_at.desc())))
+
+
+REVIEW_ACTIONS_STATUSES = tuple(s.value for s in ReviewStatus)

@@ -23,6 +23,8 @@ ADMIN = frozenset({"system_admin"})
 ORG_STAFF = frozenset({"org_admin", "analyst", "supervisor", "interviewer"})
 EDITORS = frozenset({"org_admin", "analyst"})
 SAMPLING_VIEWERS = ADMIN | EDITORS | {"supervisor"}
+FIELD_MANAGERS = ADMIN | {"org_admin", "supervisor"}
+FIELD_WORKERS = FIELD_MANAGERS | {"interviewer"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,22 @@ MATRIX: dict[str, Expect] = {
     "questionnaires.edit_choice": Expect(ADMIN | EDITORS, ADMIN),
     "questionnaires.move_choice": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
     "questionnaires.delete_choice": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    # Field collection (issue 7): field workers submit and see their own assignments;
+    # supervisors and organisation administrators assign and review.
+    "field_api.submit": Expect(FIELD_WORKERS, method="POST"),
+    "field_api.correct": Expect(FIELD_WORKERS, ADMIN, method="PUT"),
+    "field_api.status": Expect(FIELD_WORKERS | {"analyst"}, ADMIN),
+    "field_api.assignments": Expect(FIELD_WORKERS),
+    "field.index": Expect(FIELD_WORKERS),
+    "field.entry": Expect(FIELD_WORKERS, ADMIN),
+    "field.service_worker": PUBLIC,
+    "field.assignments": Expect(FIELD_MANAGERS, ADMIN),
+    "field.assign": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    "field.open_reserve": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    "field.review_queue": Expect(FIELD_MANAGERS, ADMIN),
+    "field.interview": Expect(FIELD_MANAGERS, ADMIN),
+    "field.review": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    "field.resolve": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
@@ -118,6 +136,9 @@ PLAIN_ARGS = {"filename": "css/app.css", "code": "vi", "kind": "units", "fmt": "
 # Questionnaire routes: the version (an object) and names inside its document.
 OBJECT_ARGS["version_id"] = "questionnaire_version"
 PLAIN_ARGS.update({"item_name": "channel", "list_name": "channel", "choice_code": "desk"})
+# Field collection: an assignment, an interview (by id on pages, by UUID in the API).
+OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
+                    "interview_uuid": "interview_uuid"})
 
 
 def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:
