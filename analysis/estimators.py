@@ -256,7 +256,10 @@ def _run(
                 lo = qbeta(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
                 hi = qbeta(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
         else:
-            lo, hi = _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha)
+            lo, hi, fitted = _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha)
+            # svyciprop(method="logit") reports the fitted glm's proportion, which stops
+            # within the glm's convergence tolerance (1e-8 in deviance) of the mean
+            value[:, prop_cols] = np.where(np.isfinite(fitted), fitted, value[:, prop_cols])
         ci_low[:, prop_cols] = lo
         ci_high[:, prop_cols] = hi
     deff_arr = None
@@ -382,7 +385,7 @@ def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
         a = (1 - tlevel) / 2
         lo = _expit(coef + se * ndtri(a))
         hi = _expit(coef + se * ndtri(1 - a))
-    return lo, hi
+    return lo, hi, _expit(coef)
 
 
 def _expit(x):
@@ -429,7 +432,9 @@ def estimate(
     ci_method : {"wald", "logit", "beta"}
         Interval for proportions. ``wald``: ``p ± t(df) se``. ``logit`` and ``beta``:
         ``svyciprop``'s logit and Korn–Graubard intervals, whose degrees of freedom are
-        those of the domain (R evaluates ``degf()`` on the domain). Other estimands
+        those of the domain (R evaluates ``degf()`` on the domain); with ``logit`` the
+        estimate is, as in R, the proportion fitted by the intercept-only quasibinomial
+        glm (equal to the weighted mean within the glm's convergence tolerance). Other estimands
         always get Wald intervals with the design's degrees of freedom
         (``confint(..., df = degf(design))``).
     deff : bool
