@@ -63,8 +63,18 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import (api, audit, auth, campaigns, jobs, main, orgs, questionnaires, registry,
-                        tokens)
+    from .views import (
+        api,
+        audit,
+        auth,
+        campaigns,
+        jobs,
+        main,
+        orgs,
+        questionnaires,
+        registry,
+        tokens,
+    )
 
     for module in (auth, main, orgs, registry, campaigns, questionnaires, tokens, audit, jobs,
                    api):

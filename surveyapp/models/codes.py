@@ -93,6 +93,17 @@ CAMPAIGN_TRANSITIONS: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
 }
 
 
+class QuestionnaireVersionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    FROZEN = "frozen"
+
+
+QUESTIONNAIRE_VERSION_STATUS_LABELS = {
+    QuestionnaireVersionStatus.DRAFT: _l("Draft"),
+    QuestionnaireVersionStatus.FROZEN: _l("Frozen"),
+}
+
+
 class SamplingPlanStatus(enum.StrEnum):
     """A sampling plan: a draft, drawn (sample stored, still changeable), locked (final)."""
 
@@ -118,17 +129,6 @@ class CaseStatus(enum.StrEnum):
 CASE_STATUS_LABELS = {
     CaseStatus.SELECTED: _l("In the sample"),
     CaseStatus.RESERVE: _l("Reserve"),
-}
-
-
-class QuestionnaireVersionStatus(enum.StrEnum):
-    DRAFT = "draft"
-    FROZEN = "frozen"
-
-
-QUESTIONNAIRE_VERSION_STATUS_LABELS = {
-    QuestionnaireVersionStatus.DRAFT: _l("Draft"),
-    QuestionnaireVersionStatus.FROZEN: _l("Frozen"),
 }
 
 
