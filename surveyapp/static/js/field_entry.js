@@ -302,6 +302,11 @@
     if (q && (event.target.type === "number" || event.target.type === "text" || event.target.tagName === "TEXTAREA")) {
       evaluateAll();
       show(q, problem(q));
+      // Clear the page's warning as soon as the page is right, while typing: if it waited for
+      // the blur ("change"), the buttons would move under the finger as it taps them.
+      if (!pageError.hidden && questionsOn(current).every(function (other) { return !problem(other); })) {
+        pageError.hidden = true;
+      }
     }
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
