@@ -9,6 +9,29 @@ Domains are subpopulations, never subsets of the data. ``design.subset(mask)`` k
 every PSU of the design and gives the units outside the domain no weight, as R does.
 R's domain vignette (``vignette("domain", package="survey")``) explains why: dropping the
 rows would change the number of PSUs per stratum and the standard errors would be wrong.
+
+Weighting and replicate weights (part 2) return new designs, never mutate:
+
+* ``design.calibrate(totals, method, bounds=, trim=, maxit=, epsilon=)``,
+  ``design.poststratify(totals)``, ``design.rake(totals)`` -- R's ``calibrate``,
+  ``postStratify``, ``rake``. The new design's ``adjustments`` (a tuple of
+  :class:`~analysis.calibration.CalibrationAdjustment`, R's ``design$postStrata``) make
+  every linearisation variance use the calibration residuals; ``calibration`` holds the
+  last :class:`~analysis.calibration.CalibrationResult` (``converged``, diagnostics).
+* ``design.as_replicate(type, rho=, replicates=, seed=)`` -- R's ``as.svrepdesign``;
+  ``SurveyDesign.from_replicate_weights(data, repweights=, weights=, type=, scale=,
+  rscales=, rho=, mse=)`` -- R's ``svrepdesign`` with full replicate weights.
+
+The interface other statistics build on:
+
+* :func:`analysis.variance.score_covariance` ``(design, scores) -> (J, J)``: R's
+  ``svyrecvar`` for a linearisation design (calibration residuals included);
+* ``design.is_replicate``; ``design.replicate_weights``: ``(n, R)`` replicate weights
+  (zero outside a subset), ``None`` for a linearisation design;
+  ``design.replicate_covariance(thetas (R, J), theta_full (J,)) -> (J, J)``: R's
+  ``svrVar`` with the design's ``scale``, ``rscales`` and ``mse``;
+  ``design.degf()``: R's ``degf`` (rank of the replicate weights minus one for a
+  replicate design).
 """
 
 from __future__ import annotations
@@ -20,10 +43,18 @@ from typing import Any
 
 import numpy as np
 
-from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve, unique_inverse
+from ._data import (
+    as_list,
+    factorize,
+    format_value,
+    is_missing,
+    is_numeric,
+    resolve,
+    unique_inverse,
+)
 from .errors import AnalysisWarning, DesignError
 
-__all__ = ["SurveyDesign", "Stage", "LONELY_PSU"]
+__all__ = ["SurveyDesign", "Stage", "Replicates", "LONELY_PSU"]
 
 #: The vocabulary of R's ``options(survey.lonely.psu=)``.
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
@@ -108,6 +139,62 @@ def _numeric(col, role: str, rname: str) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class Replicates:
+    """The replicate weights of a replicate-weight design (R's ``svyrep.design``).
+
+    Attributes
+    ----------
+    type : str
+        ``"JK1"``, ``"JKn"``, ``"BRR"``, ``"Fay"``, ``"bootstrap"`` or ``"other"``.
+    scale : float
+    rscales : (R,) float
+        The variance is ``scale * sum_r rscales_r (theta_r - c)(theta_r - c)'`` with ``c``
+        the full-sample estimate (``mse=True``) or the mean of the replicates (R's
+        ``survey:::svrVar``).
+    mse : bool
+    rho : float
+        Fay's coefficient (0 otherwise).
+    factors : ReplicateFactors or None
+        PSU-compressed replicate factors of a design converted by
+        :meth:`SurveyDesign.as_replicate` (replicate weight = weight x factor); ``None``
+        when the full replicate weights are stored instead.
+    weights : (n, R) float or None
+        Full replicate weights (user-supplied, or after calibration).
+    """
+
+    type: str
+    scale: float
+    rscales: np.ndarray
+    mse: bool = False
+    rho: float = 0.0
+    factors: Any = None
+    weights: np.ndarray | None = None
+
+    @property
+    def n_replicates(self) -> int:
+        if self.weights is not None:
+            return int(self.weights.shape[1])
+        return int(self.factors.replicates)
+
+    def full_weights(self, sampling_weights: np.ndarray) -> np.ndarray:
+        """(n, R) replicate weights."""
+        if self.weights is not None:
+            return self.weights
+        return self.factors.replicate_weights(sampling_weights)
+
+    def variance(self, thetas: np.ndarray, theta_full: np.ndarray) -> np.ndarray:
+        """``survey:::svrVar`` of (R, J) replicate estimates: a (J, J) matrix."""
+        from .replicates import replicate_variance
+
+        t = np.asarray(thetas, dtype=float)
+        if t.ndim == 1:
+            t = t[:, None]
+        return np.atleast_2d(replicate_variance(
+            t, np.asarray(theta_full, dtype=float).reshape(-1), self.scale, self.rscales,
+            mse=self.mse))
+
+
+@dataclass(frozen=True, eq=False)
 class SurveyDesign:
     """A probability sample design for Taylor-linearisation (ultimate cluster) variance.
 
@@ -142,6 +229,9 @@ class SurveyDesign:
     active: np.ndarray
     data: Any = field(default=None, repr=False)
     strata_codes: np.ndarray | None = field(default=None, repr=False)
+    adjustments: tuple[Any, ...] = field(default=(), repr=False)
+    calibration: Any = field(default=None, repr=False)
+    replicates: Replicates | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -454,12 +544,26 @@ class SurveyDesign:
         As R's ``degf()``; ``rows`` (a boolean mask) restricts it further, as R does when
         ``degf`` is evaluated on a domain.
         """
+        if self.replicates is not None:
+            return self._replicate_degf(rows)
         inset = self.active & (self.weights != 0)
         if rows is not None:
             inset = inset & rows
         st = self.stages[0]
         cl = np.unique(st.cluster[inset])
         return int(len(cl) - len(np.unique(st.cluster_stratum[cl])))
+
+    def _replicate_degf(self, rows: np.ndarray | None) -> int:
+        # R: qr(weights(design, "analysis"), tol = 1e-5)$rank - 1 on the (subset) design
+        from .replicates import replicate_degf
+
+        inset = self.active if rows is None else self.active & rows
+        reps = self.replicates
+        if reps.weights is None:  # type: ignore[union-attr]
+            f = reps.factors  # type: ignore[union-attr]
+            used = np.unique(f.index[inset & (self.weights != 0)])
+            return replicate_degf(f.psu_factors[used])
+        return replicate_degf(reps.weights[inset])  # type: ignore[union-attr,index]
 
     # ------------------------------------------------------------------ new designs
     def subset(self, mask: Any) -> SurveyDesign:
@@ -483,6 +587,270 @@ class SurveyDesign:
             )
         return dataclasses.replace(self, lonely_psu=lonely_psu)
 
+    # ------------------------------------------------------------------ calibration
+    @property
+    def is_calibrated(self) -> bool:
+        """True when the weights were post-stratified, raked or calibrated."""
+        return bool(self.adjustments)
+
+    def calibrate(
+        self,
+        totals: Any,
+        method: str = "linear",
+        *,
+        bounds: Any = None,
+        trim: Any = None,
+        maxit: int | None = None,
+        epsilon: float | None = None,
+    ) -> SurveyDesign:
+        """A new design whose weights reproduce population totals (R's ``calibrate``).
+
+        Parameters
+        ----------
+        totals : mapping
+            Population totals in the command line's TOTALS.json shape:
+            ``{"var": {"level": total, ...}}`` for a categorical margin, ``{"a:b":
+            {"levelA:levelB": total}}`` for a cross-classified margin, ``{"x": total}`` for
+            a numeric variable, optionally ``{"(Intercept)": N}``
+            (:func:`analysis.calibration.build_model`).
+        method : {"poststratify", "rake", "linear", "raking", "logit"}
+            ``poststratify`` (R's ``postStratify``, one margin), ``rake`` (R's ``rake``,
+            iterative proportional fitting to convergence) or a ``calfun`` of R's
+            ``calibrate``.
+        bounds, trim : (low, high), optional
+            Bounds on the g-weights and trimming of g (``calibrate`` methods only).
+        maxit, epsilon : optional
+            Iteration limit and tolerance (R's defaults 50 and 1e-7 for ``calibrate``).
+
+        Returns
+        -------
+        SurveyDesign
+            A new design (this one is unchanged) with the calibrated weights; its
+            linearisation variances use the calibration residuals, as R's ``svyrecvar``
+            does with ``design$postStrata``. :attr:`calibration` holds the
+            :class:`~analysis.calibration.CalibrationResult` (``converged``,
+            ``iterations``, achieved totals, weight diagnostics); non-convergence is
+            reported there (and warned about), never hidden. A replicate design has
+            every replicate's weights calibrated the same way, as R's
+            ``calibrate.svyrep.design`` does.
+
+        Raises
+        ------
+        CalibrationError
+            Invalid totals (unknown or missing levels, inconsistent margins, ...).
+        """
+        from . import calibration as C
+
+        if method not in C.METHODS:
+            raise C.CalibrationError(
+                f"calibration method must be one of {', '.join(C.METHODS)}, got {method!r}"
+            )
+        frame = self._calibration_frame(totals)
+        result, model = C.calibrate_frame(frame, self.weights, totals, method, bounds=bounds,
+                                          trim=trim, maxit=maxit, epsilon=epsilon)
+        if not result.converged:
+            warnings.warn(
+                f"calibration ({method}) did not converge in {result.iterations} "
+                f"iterations (largest relative misfit {result.max_misfit:.3g})",
+                AnalysisWarning, stacklevel=2,
+            )
+        reps = self.replicates
+        if reps is not None:
+            rw = reps.full_weights(self.weights)
+            new = np.empty_like(rw)
+            for r in range(rw.shape[1]):
+                new[:, r] = _calibrate_column(C, model, rw[:, r], method, bounds, trim, maxit,
+                                              epsilon)
+            reps = dataclasses.replace(reps, factors=None, weights=_readonly(new))
+            return dataclasses.replace(self, weights=_readonly(np.array(result.weights)),
+                                       replicates=reps, calibration=result)
+        return dataclasses.replace(
+            self,
+            weights=_readonly(np.array(result.weights)),
+            adjustments=self.adjustments + (result.adjustment,),
+            calibration=result,
+        )
+
+    def poststratify(self, totals: Any) -> SurveyDesign:
+        """Post-stratified design (R's ``postStratify``): ``calibrate(totals, "poststratify")``."""
+        return self.calibrate(totals, "poststratify")
+
+    def rake(self, totals: Any, *, maxit: int | None = None,
+             epsilon: float | None = None) -> SurveyDesign:
+        """Raked design (R's ``rake``): ``calibrate(totals, "rake")``."""
+        return self.calibrate(totals, "rake", maxit=maxit, epsilon=epsilon)
+
+    def _calibration_frame(self, totals: Any):
+        import pandas as pd
+
+        from .calibration import INTERCEPT, CalibrationError
+
+        if not hasattr(totals, "items") or not totals:
+            raise CalibrationError("population totals must be a non-empty JSON object")
+        if self.data is None:
+            raise CalibrationError("calibration needs the design's data (declare it with data=)")
+        names: list[str] = []
+        for key in totals:
+            if key == INTERCEPT or not isinstance(key, str):
+                continue
+            for v in key.split(":"):
+                if v and v not in names:
+                    names.append(v)
+        cols = {}
+        available = set(getattr(self.data, "columns", None) or list(self.data))
+        for v in names:
+            if v not in available:
+                raise CalibrationError(f"calibration margin: no column {v!r} in the data")
+            cols[v] = np.asarray(self.data[v])
+        return pd.DataFrame(cols, index=pd.RangeIndex(self.n_rows))
+
+    # ------------------------------------------------------------------ replicate designs
+    @property
+    def is_replicate(self) -> bool:
+        """True for a replicate-weight design."""
+        return self.replicates is not None
+
+    @property
+    def replicate_weights(self) -> np.ndarray | None:
+        """(n, R) replicate weights (zero outside a subset); ``None`` for linearisation."""
+        if self.replicates is None:
+            return None
+        rw = self.replicates.full_weights(self.weights)
+        if not self.active.all():
+            rw = rw * self.active[:, None]
+        return rw
+
+    def replicate_covariance(self, thetas: np.ndarray, theta_full: np.ndarray) -> np.ndarray:
+        """(J, J) replicate covariance of (R, J) replicate estimates (R's ``svrVar``).
+
+        ``scale * sum_r rscales_r (theta_r - c)(theta_r - c)'`` with ``c = theta_full``
+        when the design has ``mse=True``, else the mean of the replicates with positive
+        ``rscales``; replicates with a missing value are dropped, as R does.
+        """
+        if self.replicates is None:
+            raise DesignError("not a replicate-weight design")
+        return self.replicates.variance(thetas, theta_full)
+
+    def as_replicate(
+        self,
+        type: str = "auto",
+        *,
+        rho: float | None = None,
+        replicates: int = 50,
+        rng: np.random.Generator | None = None,
+        seed: int | None = None,
+        mse: bool = False,
+    ) -> SurveyDesign:
+        """Convert to a replicate-weight design, as R's ``as.svrepdesign``.
+
+        ``type``: ``"JK1"`` (unstratified), ``"JKn"`` (stratified; R's lonely-PSU rules
+        with this design's ``lonely_psu``), ``"BRR"``, ``"Fay"`` (``rho``; stratified,
+        fpc dropped as R does), ``"bootstrap"`` (Rao-Wu rescaling with ``m_h = n_h - 1``,
+        ``replicates`` draws from ``rng`` or ``numpy.random.default_rng(seed)``), or
+        ``"auto"`` (JK1 without strata, JKn with). First-stage units and the first-stage
+        fpc are used, as in R. The sampling weights (calibrated or not) are kept; a
+        calibrated design's calibration is not repeated per replicate (as in R:
+        calibrate *after* converting to get calibrated replicates).
+        """
+        from . import replicates as RP
+
+        if self.replicates is not None:
+            raise DesignError("the design already has replicate weights")
+        if type == "auto":
+            type = "JKn" if self.has_strata else "JK1"
+        if type not in ("JK1", "JKn", "BRR", "Fay", "bootstrap"):
+            raise DesignError(
+                f"replicate type must be one of JK1, JKn, BRR, Fay, bootstrap; got {type!r}"
+            )
+        if type == "JK1" and self.has_strata:
+            raise DesignError("Can't use JK1 for a stratified design")
+        if type in ("JKn", "BRR", "Fay") and not self.has_strata:
+            raise DesignError("Must use JK1 or bootstrap for an unstratified design")
+        st0 = self.stages[0]
+        psu = st0.cluster
+        strata = np.array([f"{c:09d}" for c in range(self.n_strata)], dtype=object)[
+            st0.cluster_stratum[psu]]
+        fpc = None if st0.popsize is None else st0.popsize[psu]
+        try:
+            if type == "JK1":
+                factors = RP.jk1_factors(psu, fpc, mse=mse)
+            elif type == "JKn":
+                factors = RP.jkn_factors(strata, psu, fpc, lonely_psu=self.lonely_psu, mse=mse)
+            elif type in ("BRR", "Fay"):
+                if type == "Fay" and rho is None:
+                    raise DesignError("type Fay needs rho (Fay's coefficient)")
+                r = 0.0 if type == "BRR" else float(rho)  # type: ignore[arg-type]
+                if self.has_fpc:
+                    warnings.warn("Finite population correction dropped in conversion",
+                                  AnalysisWarning, stacklevel=2)
+                factors = RP.brr_factors(strata, psu, rho=r, mse=mse)
+            else:
+                if rng is None:
+                    rng = np.random.default_rng(seed)
+                factors = RP.bootstrap_factors(strata, psu, replicates=int(replicates),
+                                               rng=rng, mse=mse)
+        except RP.ReplicateError as exc:
+            raise DesignError(str(exc)) from None
+        reps = Replicates(type=factors.type, scale=float(factors.scale),
+                          rscales=factors.rscales, mse=bool(mse), rho=float(factors.rho),
+                          factors=factors)
+        return dataclasses.replace(self, replicates=reps)
+
+    @classmethod
+    def from_replicate_weights(
+        cls,
+        data: Any = None,
+        *,
+        repweights: Any,
+        weights: Any = None,
+        type: str = "other",
+        scale: float | None = None,
+        rscales: Any = None,
+        rho: float | None = None,
+        mse: bool = False,
+        combined_weights: bool = True,
+    ) -> SurveyDesign:
+        """A design from supplied replicate weights, as R's ``svrepdesign``.
+
+        ``repweights`` is a list of column names (or an (n, R) array) of full replicate
+        weights (R's ``combined.weights = TRUE``; ``combined_weights=False`` means
+        replicate factors). ``type`` sets R's defaults for ``scale``/``rscales``
+        (:func:`analysis.replicates.supplied_replicates`): BRR ``1/R``; Fay
+        ``1/(R (1 - rho)^2)``; JK1 ``(R - 1)/R``; JKn needs ``rscales``; bootstrap
+        ``1/(R - 1)``; other 1.
+        """
+        from . import replicates as RP
+
+        if isinstance(repweights, np.ndarray) and repweights.ndim == 2:
+            rw = repweights.astype(float)
+            n = rw.shape[0]
+        else:
+            specs = as_list(repweights)
+            if not specs:
+                raise DesignError("no replicate weight columns given")
+            n = _n_rows(data, *specs)
+            cols = [_numeric(resolve(s, data, n, "repweights", i), "replicate weights",
+                             "repweights") for i, s in enumerate(specs)]
+            rw = np.column_stack(cols)
+        w = None
+        if weights is not None:
+            w = _numeric(resolve(weights, data, n, "weights"), "weights", "weights")
+        try:
+            rr = RP.supplied_replicates(rw, w, type=type, combined_weights=combined_weights,
+                                        scale=scale, rscales=rscales, rho=rho, mse=mse)
+        except RP.ReplicateError as exc:
+            raise DesignError(str(exc)) from None
+        if weights is None:
+            warnings.warn("No sampling weights provided: equal probability assumed",
+                          AnalysisWarning, stacklevel=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AnalysisWarning)
+            base = cls.create(data if data is not None else {"_w": rr.weights},
+                              weights=np.array(rr.weights))
+        reps = Replicates(type=rr.type, scale=float(rr.scale), rscales=rr.rscales,
+                          mse=bool(mse), rho=float(rr.rho), weights=rr.replicate_weights)
+        return dataclasses.replace(base, replicates=reps)
+
     def __repr__(self) -> str:
         kind = "Stratified " if self.has_strata else ""
         if self.n_stages > 1:
@@ -497,6 +865,18 @@ class SurveyDesign:
             f"<SurveyDesign: {kind}; {self.n_rows} rows, {self.n_psu} PSUs, "
             f"{self.n_strata} strata, lonely_psu={self.lonely_psu!r}{sub}>"
         )
+
+
+def _calibrate_column(C, model, w, method, bounds, trim, maxit, epsilon) -> np.ndarray:
+    """One replicate's weights calibrated like the full sample (calibrate.svyrep.design)."""
+    if method == "poststratify":
+        return C.poststratify(w, model.margins[0]).weights
+    if method == "rake":
+        return C.rake(w, model.margins, maxit=maxit, epsilon=epsilon).weights
+    x, tots, names = model.model_matrix()
+    return C.calibrate(w, x, tots, calfun=method, bounds=bounds, trim=trim,
+                       maxit=50 if maxit is None else maxit,
+                       epsilon=1e-7 if epsilon is None else epsilon, names=names).weights
 
 
 def _first_index(codes: np.ndarray, n_codes: int) -> np.ndarray:

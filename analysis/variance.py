@@ -26,9 +26,12 @@ import numpy as np
 
 from ._data import unique_inverse
 from .design import Stage, SurveyDesign
-from .errors import LonelyPSUError
+from .errors import DesignError, LonelyPSUError
 
-__all__ = ["domain_variance", "domain_psu_counts"]
+__all__ = ["domain_variance", "domain_psu_counts", "score_covariance", "residualise"]
+
+# materialise at most this many score values at once when residualising domain scores
+_CHUNK = 1 << 23
 
 
 def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -85,16 +88,160 @@ def domain_variance(
     LonelyPSUError
         A stratum with one PSU is used by an estimate and ``lonely_psu="fail"``.
     """
+    if design.replicates is not None:
+        raise DesignError(
+            "a replicate-weight design has no linearisation variance: use its replicate "
+            "weights (design.replicate_weights, design.replicate_covariance)"
+        )
     scores = np.asarray(scores, dtype=float)
     if scores.ndim == 1:
         scores = scores[:, None]
         present = present[:, None]
+    if design.adjustments:
+        return _calibrated_domain_variance(design, scores, dom, n_dom)
     # rows in no domain go to an extra domain, dropped at the end (their scores are 0)
     dom = np.where(dom < 0, n_dom, dom).astype(np.int64)
     out = np.zeros((n_dom + 1, scores.shape[1]))
     for s, stage in enumerate(design.stages):
         _add_stage(out, design.lonely_psu, s, stage, scores, present, dom, n_dom + 1)
     return out[:n_dom]
+
+
+def residualise(design: SurveyDesign, scores: np.ndarray) -> np.ndarray:
+    """Scores replaced by their calibration residuals (identity for uncalibrated designs).
+
+    R's ``svyrecvar`` does this with ``design$postStrata`` before the stratified
+    multistage variance: GREG residuals for ``calibrate``, post-stratum-centred scores for
+    ``postStratify``, ten backfitting sweeps for ``rake`` (Särndal, Swensson and Wretman
+    1992, §6.5; Lumley 2010, §7.3).
+    """
+    if not design.adjustments:
+        return scores
+    from .calibration import calibration_residuals
+
+    return calibration_residuals(scores, design.adjustments)
+
+
+def _calibrated_domain_variance(design, scores, dom, n_dom):
+    """Domain variances of a calibrated design: each domain's scores are residualised.
+
+    A domain score is zero outside the domain, but its calibration residual is not, so
+    (as R, whose subsets of calibrated designs keep every row) the residual of every
+    (domain, estimate) column goes through the variance of the full design, every row
+    counting as present.
+    """
+    n, J = scores.shape
+    out = np.empty((n_dom, J))
+    all_rows = np.zeros(n, dtype=np.int64)
+    per = max(1, _CHUNK // max(n * J, 1))
+    for d0 in range(0, n_dom, per):
+        ds = range(d0, min(n_dom, d0 + per))
+        X = np.empty((n, len(ds) * J), order="F")
+        for k, d in enumerate(ds):
+            X[:, k * J:(k + 1) * J] = np.where((dom == d)[:, None], scores, 0.0)
+        R = np.asfortranarray(residualise(design, X))
+        P = np.ones(R.shape, dtype=bool, order="F")
+        v = np.zeros((2, R.shape[1]))
+        for s, stage in enumerate(design.stages):
+            _add_stage(v, design.lonely_psu, s, stage, R, P, all_rows, 2)
+        out[d0:d0 + len(ds)] = v[0].reshape(len(ds), J)
+    return out
+
+
+def score_covariance(design: SurveyDesign, scores: np.ndarray) -> np.ndarray:
+    """Design-based covariance matrix of the totals of the columns of ``scores``.
+
+    R's ``svyrecvar(scores, design$cluster, design$strata, design$fpc,
+    postStrata = design$postStrata)``: the full (J, J) matrix, not only its diagonal, by
+    the same ultimate-cluster / multistage recursion, finite population corrections and
+    lonely-PSU rules as :func:`domain_variance`. A calibrated design first replaces the
+    scores by their calibration residuals (:func:`residualise`), so regression, tests and
+    any other linearised statistic get R's calibrated standard errors.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A linearisation design (replicate designs: refit with
+        ``design.replicate_weights`` and use ``design.replicate_covariance``).
+    scores : (n,) or (n, J) float
+        Weighted linearised scores (influence functions times weights), zero outside the
+        design's active rows (its :meth:`~analysis.design.SurveyDesign.subset`).
+
+    Returns
+    -------
+    (J, J) float
+
+    Raises
+    ------
+    LonelyPSUError
+        A stratum with one PSU holds active rows and ``lonely_psu="fail"``.
+    """
+    if design.replicates is not None:
+        raise DesignError(
+            "score_covariance is for linearisation designs; a replicate-weight design "
+            "uses design.replicate_covariance on replicate estimates"
+        )
+    x = np.asarray(scores, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.shape[0] != design.n_rows:
+        raise DesignError(f"scores have {x.shape[0]} rows, the design has {design.n_rows}")
+    if design.adjustments:
+        x = residualise(design, x)
+        present = np.ones(design.n_rows, dtype=bool)
+    else:
+        present = np.asarray(design.active, dtype=bool)
+    J = x.shape[1]
+    out = np.zeros((J, J))
+    for s, stage in enumerate(design.stages):
+        out += _stage_covariance(design.lonely_psu, s, stage, x, present)
+    return out
+
+
+def _stage_covariance(policy, s, stage: Stage, x, present) -> np.ndarray:
+    """One stage of the recursion for a single domain holding every row (full matrix)."""
+    n_cl = stage.n_clusters
+    Z = _colsum(stage.cluster, x, n_cl)
+    h = stage.cluster_stratum
+    H = stage.n_strata
+    nh = stage.n_psu.astype(float)
+    # PSUs of a stratum all appear (every row is in the one domain)
+    S = _colsum(h, Z, H)
+    zbar = S / nh[:, None]
+    dev = Z - zbar[h]
+    # second pass, as R's mean()
+    zbar = zbar + _colsum(h, dev, H) / nh[:, None]
+    dev = Z - zbar[h]
+    sc = np.asarray(stage.scale, dtype=float).copy()
+    mult = stage.multiplier[h] if s > 0 else np.ones(n_cl)
+    cert = stage.certainty[h]
+    lonely_h = (stage.n_psu == 1) & ~stage.certainty
+    wgt = np.where(cert, 0.0, sc * mult)
+    if lonely_h.any():
+        pres_cl = np.bincount(stage.cluster, weights=present.astype(float), minlength=n_cl) > 0
+        pres_h = np.bincount(h, weights=pres_cl.astype(float), minlength=H) > 0
+        if policy == "fail":
+            bad = lonely_h & pres_h
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise LonelyPSUError(
+                    f"Stratum ({stage.stratum_labels[k]}) has only one PSU at stage {s + 1}"
+                )
+        elif policy == "adjust":
+            lon = lonely_h[h]
+            dev = np.where(lon[:, None], Z, dev)  # uncentred: the centred-score total
+        elif policy == "average":
+            lon = lonely_h[h]
+            wgt = np.where(lon, 0.0, wgt)
+            parent = stage.stratum_parent
+            n_par = int(parent.max(initial=0)) + 1
+            nstrat = np.bincount(parent, weights=pres_h.astype(float), minlength=n_par)
+            nok = np.bincount(parent, weights=(pres_h & ~lonely_h).astype(float),
+                              minlength=n_par)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(nstrat > 0, nstrat / nok, 1.0)
+            wgt = wgt * factor[parent[h]]
+    return (dev * wgt[:, None]).T @ dev
 
 
 def _add_stage(out, policy, s, stage: Stage, scores, present, dom, n_dom) -> None:
