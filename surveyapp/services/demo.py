@@ -307,10 +307,17 @@ def load_sampling_plan(result: DemoResult) -> None:
     result.created = True
 
 
+def load_field_work(result: DemoResult) -> None:
+    """The demo sample assigned, interviewed and reviewed (see demo_field)."""
+    from .demo_field import load_field_work as load
+
+    load(result, CAMPAIGN_TITLE, _org(CITY_FRONT).id)
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
-    load_sampling_plan,
+    load_sampling_plan, load_field_work,
 ]
 
 
