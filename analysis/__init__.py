@@ -21,10 +21,12 @@ functions on it; results are frozen objects.
 The command line, ``python -m analysis estimate --data FILE.csv ...``, prints JSON rows.
 """
 
-from .design import LONELY_PSU, Stage, SurveyDesign
+from .design import LONELY_PSU, Replicates, Stage, SurveyDesign
 from .errors import AnalysisError, AnalysisWarning, DataError, DesignError, LonelyPSUError
 from .estimators import CI_METHODS, MISSING, estimate, mean, proportion, ratio, total
+from .quantile_estimates import quantile
 from .results import ConfidenceInterval, Estimate, EstimateTable
+from .variance import score_covariance
 
 __all__ = [
     "AnalysisError",
@@ -43,6 +45,9 @@ __all__ = [
     "estimate",
     "mean",
     "proportion",
+    "quantile",
     "ratio",
+    "Replicates",
+    "score_covariance",
     "total",
 ]

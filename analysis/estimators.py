@@ -172,6 +172,8 @@ def _run(
     nz = w != 0
     ones = _ones(n)
     shared: dict = {}
+    is_rep = design.replicates is not None
+    rep_cols: list[np.ndarray] = []  # per item: presence * y, presence * x (replicates)
     for j, it in enumerate(items):
         has_missing = bool(np.any(it.missing & in_dom))
         if missing == "raise" and has_missing:
@@ -191,6 +193,9 @@ def _run(
                 np.append(1.0, W)[dp],
             )
         pres, wj, dp, W, nobs_j, nrow_j, W_row = shared[mkey]
+        if is_rep:
+            rep_cols.append(np.where(pres, it.y, 0.0))
+            rep_cols.append(np.where(pres, 0.0 if it.x is None else it.x, 0.0))
         P[:, j] = pres
         nobs[:, j] = nobs_j
         nrow[:, j] = nrow_j
@@ -226,7 +231,12 @@ def _run(
                     v = np.where(W < nn, np.nan, v)
             vsrs[:, j] = v  # type: ignore[index]
 
-    var = domain_variance(design, U, P, dom, D)
+    thetas = None
+    if is_rep:
+        thetas = _replicate_estimates(design, items, np.column_stack(rep_cols), dom, D)
+        var = _replicate_diag_variance(design, thetas, value)
+    else:
+        var = domain_variance(design, U, P, dom, D)
     with np.errstate(invalid="ignore"):
         se = np.sqrt(var)
     df_design = float(design.degf())
@@ -241,8 +251,13 @@ def _run(
     prop_cols = [j for j, it in enumerate(items) if it.statistic == "proportion"]
     if ci_method != "wald" and prop_cols:
         inset = P[:, prop_cols] & nz[:, None]
-        psus, strata = domain_psu_counts(design, inset, dom, D)
-        ddf = (psus - strata).astype(float)
+        if is_rep:
+            # R's degf() of the domain's subset: rank of its replicate weights minus one
+            ddf = np.array([[float(design.degf(rows=inset[:, c] & (dom == d)))
+                             for c in range(len(prop_cols))] for d in range(D)])
+        else:
+            psus, strata = domain_psu_counts(design, inset, dom, D)
+            ddf = (psus - strata).astype(float)
         df[:, prop_cols] = ddf
         methods[:, prop_cols] = ci_method
         if ci_method == "beta":
@@ -255,6 +270,9 @@ def _run(
                 n_eff = n_eff * ratio_q**2
                 lo = qbeta(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
                 hi = qbeta(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        elif is_rep:
+            lo, hi = _replicate_logit_intervals(design, thetas[:, :, prop_cols],  # type: ignore[index]
+                                                value[:, prop_cols], ddf, alpha)
         else:
             lo, hi, fitted = _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha)
             # svyciprop(method="logit") reports the fitted glm's proportion, which stops
@@ -270,7 +288,9 @@ def _run(
     # rows: item-major, then domain
     jj = np.repeat(np.arange(J), D)
     dd = np.tile(np.arange(D), J)
-    lin = _Linearisation(design=design, scores=U, present=P, dom=dom, column=jj, domain=dd)
+    lin = _Linearisation(design=design, scores=U, present=P, dom=dom, column=jj, domain=dd,
+                         thetas=None if thetas is None else thetas[:, dd, jj],
+                         values=value[dd, jj])
     return EstimateTable(
         statistic=tuple(items[j].statistic for j in jj),
         variable=tuple(items[j].variable for j in jj),
@@ -288,6 +308,76 @@ def _run(
         by=by_names,
         _lin=lin,
     )
+
+
+# ---------------------------------------------------------------- replicate designs
+def _replicate_totals(design: SurveyDesign, V: np.ndarray, dom: np.ndarray,
+                      D: int) -> np.ndarray:
+    """(R, D, k) replicate totals of the columns of V by domain (rows outside: dom < 0)."""
+    reps = design.replicates
+    if reps.weights is None:  # type: ignore[union-attr]
+        _, rt = reps.factors.replicate_totals(V, design.weights, dom, D)  # type: ignore[union-attr]
+        return rt
+    import scipy.sparse as sp
+
+    rw = reps.weights  # type: ignore[union-attr]
+    n, k = V.shape
+    inside = np.flatnonzero(dom >= 0)
+    out = np.empty((rw.shape[1], D, k))
+    for c in range(k):
+        m = sp.csr_matrix((V[inside, c], (dom[inside], inside)), shape=(D, n))
+        out[:, :, c] = np.asarray(m @ rw).T
+    return out
+
+
+def _replicate_estimates(design, items, V, dom, D) -> np.ndarray:
+    """(R, D, J) replicate estimates: each statistic recomputed with each replicate's
+    weights (R's svymean/svytotal/svyratio on a svyrep.design, svyby by domain)."""
+    rt = _replicate_totals(design, V, dom, D)
+    J = len(items)
+    thetas = np.empty((rt.shape[0], D, J))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j, it in enumerate(items):
+            ty = rt[:, :, 2 * j]
+            thetas[:, :, j] = ty if it.x is None else ty / rt[:, :, 2 * j + 1]
+    return thetas
+
+
+def _replicate_diag_variance(design, thetas: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """svrVar of every (domain, estimate) separately: (D, J)."""
+    reps = design.replicates
+    Rn, D, J = thetas.shape
+    t = thetas.reshape(Rn, D * J)
+    rs = np.asarray(reps.rscales, dtype=float)
+    ok = ~np.isnan(t)
+    if reps.mse:
+        centre = value.reshape(-1)
+    else:
+        use = ok & (rs[:, None] > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.where(use, t, 0.0).sum(axis=0) / use.sum(axis=0)
+    dev = np.where(ok, t - centre, 0.0)
+    v = reps.scale * (rs[:, None] * dev * dev).sum(axis=0)
+    v = np.where(ok.any(axis=0), v, np.nan)
+    return v.reshape(D, J)
+
+
+def _replicate_logit_intervals(design, thetas, p, ddf, alpha):
+    """svyciprop(method="logit") on a replicate design: the intercept-only svyglm's
+    coefficient is logit(p) in every replicate; Wald interval on that scale."""
+    from scipy.special import ndtr, ndtri
+
+    from ._dist import qt
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.log(p / (1 - p))
+        eta_r = np.log(thetas / (1 - thetas))
+        se = np.sqrt(_replicate_diag_variance(design, eta_r, eta))
+        tlevel = 1 - 2 * ndtr(qt(alpha / 2, ddf))
+        a = (1 - tlevel) / 2
+        lo = _expit(eta + se * ndtri(a))
+        hi = _expit(eta + se * ndtri(1 - a))
+    return lo, hi
 
 
 # ---------------------------------------------------------------- logit intervals

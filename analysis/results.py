@@ -51,7 +51,7 @@ class Estimate:
 
     Attributes
     ----------
-    statistic : {"mean", "total", "proportion", "ratio", "difference"}
+    statistic : {"mean", "total", "proportion", "ratio", "quantile", "difference"}
     variable : str
         The variable (``"num/den"`` for ratios).
     category : str or None
@@ -69,7 +69,9 @@ class Estimate:
         ``deff=TRUE``).
     ci_low, ci_high : float
     confidence_level : float
-    ci_method : {"wald", "logit", "beta"}
+    ci_method : {"wald", "logit", "beta"} or a quantile interval type
+    quantile : float or None
+        The probability of a quantile row.
     """
 
     statistic: str
@@ -85,6 +87,7 @@ class Estimate:
     ci_high: float
     confidence_level: float
     ci_method: str = "wald"
+    quantile: float | None = None
 
     @property
     def domain_dict(self) -> dict[str, str] | None:
@@ -125,7 +128,7 @@ class Estimate:
             "estimand": self.statistic,
             "variable": self.variable,
             "category": self.category,
-            "quantile": None,
+            "quantile": self.quantile,
             "domain": self.domain_dict,
             "estimate": _clean(self.value),
             "se": _clean(self.se),
@@ -162,6 +165,8 @@ class _Linearisation:
     dom: np.ndarray
     column: np.ndarray  # row of the table -> score column
     domain: np.ndarray  # row of the table -> domain code (0 when no domains)
+    thetas: np.ndarray | None = None  # replicate designs: (R, rows) replicate estimates
+    values: np.ndarray | None = None  # replicate designs: (rows,) full-sample estimates
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,6 +193,7 @@ class EstimateTable(Sequence):
     confidence_level: float
     by: tuple[str, ...] = ()
     _lin: _Linearisation | None = field(default=None, repr=False)
+    quantile: tuple[float | None, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.statistic)
@@ -213,6 +219,7 @@ class EstimateTable(Sequence):
             ci_high=float(self.ci_high[i]),
             confidence_level=self.confidence_level,
             ci_method=self.ci_method[i],
+            quantile=None if self.quantile is None else self.quantile[i],
         )
 
     def __iter__(self) -> Iterator[Estimate]:
@@ -265,9 +272,19 @@ class EstimateTable(Sequence):
         dom = np.where(lin.dom >= 0, 0, -1)  # type: ignore[union-attr]
         return float(domain_variance(lin.design, score[:, None], present[:, None], dom, 1)[0, 0])  # type: ignore[union-attr]
 
+    def _replicate_cov(self, i: int, k: int) -> np.ndarray | None:
+        lin = self._lin
+        if lin is None or lin.thetas is None:
+            return None
+        idx = [i, k]
+        return lin.design.replicate_covariance(lin.thetas[:, idx], lin.values[idx])
+
     def covariance(self, a: int | Mapping[str, Any], b: int | Mapping[str, Any]) -> float:
         """Design-based covariance of two rows' estimates (e.g. two domains' means)."""
         i, k = self._index(a), self._index(b)
+        rc = self._replicate_cov(i, k)
+        if rc is not None:
+            return float(rc[0, 1])
         sa, pa = self._column(i)
         sb, pb = self._column(k)
         v_diff = self._variance_of(sa - sb, pa | pb)
@@ -287,7 +304,11 @@ class EstimateTable(Sequence):
         i, k = self._index(a), self._index(b)
         sa, pa = self._column(i)
         sb, pb = self._column(k)
-        var = self._variance_of(sa - sb, pa | pb)
+        rc = self._replicate_cov(i, k)
+        if rc is not None:
+            var = float(rc[0, 0] + rc[1, 1] - 2 * rc[0, 1])
+        else:
+            var = self._variance_of(sa - sb, pa | pb)
         se = math.sqrt(var) if var >= 0 else math.nan
         value = float(self.value[i] - self.value[k])
         df = float(self.lin_df)
@@ -335,7 +356,8 @@ class EstimateTable(Sequence):
             d = self.domain[i]
             rec: dict[str, Any] = {
                 "estimand": self.statistic[i], "variable": self.variable[i],
-                "category": self.category[i], "quantile": None,
+                "category": self.category[i],
+                "quantile": None if self.quantile is None else self.quantile[i],
                 "domain": None if d is None else dict(d),
                 "estimate": est[i], "se": se[i], "ci_low": lo[i], "ci_high": hi[i],
             }

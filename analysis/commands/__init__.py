@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 #: subcommand modules, in the order ``--help`` lists them
-MODULES: tuple[str, ...] = ("estimate",)
+MODULES: tuple[str, ...] = ("estimate", "calibrate")
 
 
 def load() -> dict[str, ModuleType]:
