@@ -2,8 +2,10 @@
 
 The expected numbers were computed by R 4.2.2 with survey 4.1.1 (see the reference
 README; each case file records the R call). Cases that need calibration, post-
-stratification, raking or replicate weights belong to part 2 of the analysis engine
-(issue 4) and are not collected here; ``sampling_*`` cases belong to the sampling tests.
+stratification or raking are built through the design (``design.calibrate``), from the
+case's ``calibration`` spec; cases with supplied replicate weights are not shipped publicly
+(their machinery is tested in tests/analysis_part2). ``sampling_*`` cases belong to the
+sampling tests.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from _analysis_shared import REFERENCE
 import analysis as A
 from analysis.io import read_csv
 
-PART_TWO_KEYS = ("calibration", "replicates", "replicate_info")
+PART_TWO_KEYS = ("replicates", "replicate_info")
 
 
 def _linearisation_cases() -> list[Path]:
@@ -52,7 +54,41 @@ def build_design(spec: dict, data_dir: Path):
         fpc=_terms(spec.get("fpc")) or None,
         nest=bool(spec.get("nest")),
     )
-    return data, A.SurveyDesign.create(data, **kwargs)
+    design = A.SurveyDesign.create(data, **kwargs)
+    cal = spec.get("calibration")
+    if cal is not None:
+        design = _calibrated(design, data, cal)
+    return data, design
+
+
+def _margin(pop: dict) -> tuple[str, dict]:
+    var = next(k for k in pop if k != "Freq")
+    return var, {str(lv): f for lv, f in zip(pop[var], pop["Freq"], strict=True)}
+
+
+def _calibrated(design, data, cal: dict):
+    """The case's postStratify / rake / calibrate call, through the design."""
+    kind = cal["type"]
+    if kind == "postStratify":
+        var, totals = _margin(cal["population"])
+        assert cal["strata"].lstrip("~").strip() == var
+        return design.poststratify({var: totals})
+    if kind == "rake":
+        return design.rake(dict(_margin(m) for m in cal["margins"]))
+    assert kind == "calibrate", kind
+    pop = dict(zip(cal["population"]["names"], cal["population"]["values"], strict=True))
+    totals: dict = {"(Intercept)": pop["(Intercept)"]}
+    for term in _terms(cal["formula"]):
+        col = np.asarray(data[term])
+        if col.dtype.kind == "f":
+            totals[term] = pop[term]
+            continue
+        levels = sorted({str(v) for v in col})
+        rest = {lv: pop[term + lv] for lv in levels[1:]}
+        totals[term] = {levels[0]: pop["(Intercept)"] - sum(rest.values()), **rest}
+    bounds = cal.get("bounds")
+    return design.calibrate(totals, cal.get("calfun", "linear"),
+                            bounds=None if bounds is None else tuple(bounds))
 
 
 _I_EQ = re.compile(r"^I\((?P<var>[\w.]+)\s*==\s*['\"](?P<val>[^'\"]+)['\"]\)$")
