@@ -193,7 +193,9 @@ class _Parser:
             inner = self.expr(1)
             self.expect(")")
             return ("paren", inner)
-        raise FormulaError(f"unexpected {v or 'end'!r} in formula {self.text!r}")
+        if kind == "end":
+            raise FormulaError(f"the formula ends too early: {self.text!r}")
+        raise FormulaError(f"unexpected {v!r} in formula {self.text!r}")
 
 
 # ---------------------------------------------------------------------------- deparse

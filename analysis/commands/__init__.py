@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 #: subcommand modules, in the order ``--help`` lists them
-MODULES: tuple[str, ...] = ("estimate", "calibrate")
+MODULES: tuple[str, ...] = ("estimate", "calibrate", "chisq", "ttest", "glm")
 
 
 def load() -> dict[str, ModuleType]:
