@@ -143,5 +143,7 @@ def score_covariance(design: SurveyDesign, scores: np.ndarray) -> np.ndarray:
 
     fn = getattr(variance, "score_covariance", None)
     if fn is not None:
-        return np.asarray(fn(design, scores), dtype=float)
+        # R's "average" rule gives NaN (0 * Inf) when every stratum is lonely
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(fn(design, scores), dtype=float)
     return linearisation_covariance(design, scores)
