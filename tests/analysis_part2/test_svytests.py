@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analysis import SurveyDesign
-from analysis.covariance import linearisation_covariance
+from analysis.covariance import score_covariance
 from analysis.errors import DataError
 from analysis.estimators import mean
 from analysis.svytests import chisq, ttest
@@ -190,7 +190,7 @@ def test_covariance_diagonal_is_domain_variance(dname):
     n = des.n_rows
     present = rng.random(n) < 0.8
     U = rng.normal(size=(n, 3)) * present[:, None]
-    C = linearisation_covariance(des, U, present)
+    C = score_covariance(des.subset(present), U)
     v = domain_variance(des, np.asfortranarray(U), np.repeat(present[:, None], 3, 1),
                         np.zeros(n, dtype=np.int64), 1)[0]
     np.testing.assert_allclose(np.diag(C), v, rtol=1e-12)
@@ -217,7 +217,7 @@ def test_covariance_lonely_psu_policies_match_the_diagonal(policy):
                                   weights=None if fpc else np.ones(n), lonely_psu=policy)
         present = rng.random(n) < 0.85
         U = rng.normal(size=(n, 2)) * present[:, None]
-        C = linearisation_covariance(des, U, present)
+        C = score_covariance(des.subset(present), U)
         v = domain_variance(des, np.asfortranarray(U), np.repeat(present[:, None], 2, 1),
                             np.zeros(n, dtype=np.int64), 1)[0]
         np.testing.assert_allclose(np.diag(C), v, rtol=1e-12)
