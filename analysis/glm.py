@@ -253,11 +253,15 @@ def _aliased(Xw: np.ndarray) -> np.ndarray:
     return out
 
 
-def _irls(X: np.ndarray, y: np.ndarray, prior: np.ndarray, fam: _Family):
+def _irls(X: np.ndarray, y: np.ndarray, prior: np.ndarray, fam: _Family,
+          start: np.ndarray | None = None):
     """R's ``glm.fit``; returns coef, eta, mu, working weights, A^-1, iterations, conv."""
     n, p = X.shape
-    mu = fam.linkinv(fam.linkfun(fam.mustart(y, prior)))
-    eta = fam.linkfun(mu)
+    if start is None:
+        eta = fam.linkfun(fam.mustart(y, prior))
+    else:
+        eta = X @ start
+    mu = fam.linkinv(eta)
     devold = float(np.sum(fam.dev_resids(y, mu, prior)))
     conv = False
     coef = np.zeros(p)
@@ -288,6 +292,14 @@ def _irls(X: np.ndarray, y: np.ndarray, prior: np.ndarray, fam: _Family):
     return coef, eta, mu, w * w, ainv, it, conv
 
 
+def design_rows(design: SurveyDesign) -> np.ndarray:
+    """The rows R's design object holds: a subset of a calibrated design keeps every row
+    (``[.survey.design2`` gives them zero weight), any other subset drops them."""
+    if getattr(design, "is_calibrated", False) and not getattr(design, "is_replicate", False):
+        return np.ones(design.n_rows, dtype=bool)
+    return np.asarray(design.active, dtype=bool)
+
+
 def fit_frame(
     frame: ModelFrame,
     design: SurveyDesign,
@@ -307,7 +319,8 @@ def fit_frame(
     # R rescales the weights to mean one over the design's rows (rescale=TRUE); the
     # coefficients do not depend on it, the Pearson residuals (dispersion) do
     w_design = design.effective_weights()
-    mean_w = float(np.mean(w_design[design.active]))
+    base = design_rows(design)
+    mean_w = float(np.mean(w_design[base]))
     prior = w_design[idx] / mean_w
     if frame.y is None:
         if family == "gaussian":
@@ -344,27 +357,41 @@ def fit_frame(
         if np.any(pos & ((mu > 1 - eps) | (mu < eps))):
             warnings.warn("glm.fit: fitted probabilities numerically 0 or 1 occurred",
                           AnalysisWarning, stacklevel=3)
-    resid_working = (y - mu) / fam.mu_eta(eta)
-    estfun = Xk * (resid_working * wt)[:, None]
-    scores = np.zeros((design.n_rows, Xk.shape[1]))
-    scores[idx] = estfun @ ainv
-    sub = design.subset(rows)
-    cov_k = score_covariance(sub, scores)
     rank = int(Xk.shape[1])
-    df_resid = float(design.degf(rows=rows) + 1 - rank)
-    # summary.svyglm: svyvar(resid(fit, "pearson"), design), where residuals.svyglm
-    # divides the prior weights by the design weights rescaled to mean one over the
-    # rows used: sqrt(wts / pwts) is the constant sqrt(mean_used / mean_all)
-    mean_used = float(np.mean(w_design[idx]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = (y - mu) * math.sqrt(mean_used / mean_w) / np.sqrt(fam.variance(mu))
-    pearson = np.where(prior > 0, pearson, 0.0)
     wd = w_design[idx]
-    n_nz = int(np.count_nonzero(wd))
     W = float(np.sum(wd))
-    rbar = float(np.sum(wd * pearson)) / W
-    dev = pearson - rbar
-    dispersion = float(np.sum(wd * dev * dev * n_nz / (n_nz - 1))) / W if n_nz > 1 else math.nan
+    if getattr(design, "is_replicate", False):
+        cov_k = _replicate_cov(design, Xk, y, idx, fam, coef_k)
+        # svyglm.svyrep.design takes degf before dropping incomplete rows
+        df_resid = float(design.degf() + 1 - rank)
+        # summary.svrepglm: sum(pw * r^2) / sum(pw), Pearson residuals divided by
+        # sqrt(pw / sum(pw)) of the rows used: the constant sqrt(sum_used / mean_all)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pearson = (y - mu) * math.sqrt(W / mean_w) / np.sqrt(fam.variance(mu))
+        pearson = np.where(prior > 0, pearson, 0.0)
+        dispersion = float(np.sum(wd * pearson * pearson)) / W
+    else:
+        resid_working = (y - mu) / fam.mu_eta(eta)
+        estfun = Xk * (resid_working * wt)[:, None]
+        scores = np.zeros((design.n_rows, Xk.shape[1]))
+        scores[idx] = estfun @ ainv
+        cov_k = score_covariance(design.subset(rows), scores)
+        df_resid = float(design.degf(rows=rows) + 1 - rank)
+        # summary.svyglm: svyvar(resid(fit, "pearson"), design), where residuals.svyglm
+        # divides the prior weights by the design weights rescaled to mean one over the
+        # rows of the design left after dropping incomplete rows: sqrt(wts / pwts) is
+        # the constant sqrt(mean_used / mean_all)
+        n_left = int(np.count_nonzero(base)) if getattr(design, "is_calibrated", False) \
+            else len(idx)
+        mean_used = W / n_left
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pearson = (y - mu) * math.sqrt(mean_used / mean_w) / np.sqrt(fam.variance(mu))
+        pearson = np.where(prior > 0, pearson, 0.0)
+        n_nz = int(np.count_nonzero(wd))
+        rbar = float(np.sum(wd * pearson)) / W
+        dev = pearson - rbar
+        dispersion = (float(np.sum(wd * dev * dev * n_nz / (n_nz - 1))) / W
+                      if n_nz > 1 else math.nan)
 
     coef = np.full(p_all, np.nan)
     coef[~alias] = coef_k
@@ -386,6 +413,21 @@ def fit_frame(
         rows=rows,
         response_levels=frame.y_levels,
     )
+
+
+def _replicate_cov(design, X, y, idx, fam: _Family, beta0: np.ndarray) -> np.ndarray:
+    """``svyglm.svyrep.design``: refit with every replicate's weights (normalised to sum
+    one, started at the full-sample coefficients) and combine with ``svrVar``."""
+    if not np.all(np.isfinite(beta0)):
+        raise DataError(f"Infinite/NA values in estimate ({', '.join(map(str, beta0))})")
+    rw = design.replicate_weights[idx]
+    betas = np.empty((rw.shape[1], X.shape[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnalysisWarning)
+        for r in range(rw.shape[1]):
+            wi = rw[:, r]
+            betas[r] = _irls(X, y, wi / wi.sum(), fam, start=beta0)[0]
+    return np.asarray(design.replicate_covariance(betas, beta0), dtype=float)
 
 
 def glm(formula: str | Formula, design: SurveyDesign, family: str = "gaussian") -> GLMResult:
@@ -432,5 +474,5 @@ def glm(formula: str | Formula, design: SurveyDesign, family: str = "gaussian") 
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if f.response is None:
         raise DataError(f"the formula needs a response: {f.text!r}")
-    frame = model_frame(f, design.data, rows=design.active.copy())
+    frame = model_frame(f, design.data, rows=design_rows(design))
     return fit_frame(frame, design, family, f.text)

@@ -35,6 +35,8 @@ from ._data import factorize, format_value, is_missing, is_numeric, resolve
 from .covariance import score_covariance
 from .design import SurveyDesign
 from .errors import DataError
+from .formula import ModelFrame
+from .glm import design_rows, fit_frame
 
 __all__ = ["CHISQ_STATISTICS", "ChisqResult", "TTestResult", "chisq", "ttest"]
 
@@ -191,7 +193,7 @@ def chisq(
         raise DataError(
             f"statistic must be one of {', '.join(CHISQ_STATISTICS)}; got {statistic!r}"
         )
-    act = design.active
+    act = design_rows(design)
     rname, rcode, _ = _categorical(rows, design, "rows", 0)
     cname, ccode, _ = _categorical(cols, design, "cols", 1)
     # R: levels are the distinct values among the design's rows
@@ -208,14 +210,18 @@ def chisq(
     rmap[rlev] = np.arange(nr)
     cmap = np.full(int(ccode.max()) + 1, -1, dtype=np.int64)
     cmap[clev] = np.arange(nc)
-    present = act & (rcode >= 0) & (ccode >= 0)
+    present = design.active & (rcode >= 0) & (ccode >= 0)
     ri = np.where(present, rmap[np.maximum(rcode, 0)], -1)
     ci = np.where(present, cmap[np.maximum(ccode, 0)], -1)
     cell = np.where(present, ri + nr * ci, -1)  # interaction(): rows vary fastest
     K = nr * nc
     N = float(np.count_nonzero(act))
-    st = design.stages[0]
-    nu = len(np.unique(st.cluster[act])) - len(np.unique(st.cluster_stratum[st.cluster[act]]))
+    replicate = getattr(design, "is_replicate", False)
+    if replicate:
+        nu = design.degf()  # svychisq.svyrep.design
+    else:
+        st = design.stages[0]
+        nu = len(np.unique(st.cluster[act])) - len(np.unique(st.cluster_stratum[st.cluster[act]]))
 
     w = np.where(present, design.weights, 0.0)
     W = float(w.sum())
@@ -224,12 +230,19 @@ def chisq(
     idx = np.flatnonzero(present)
     counts = np.bincount(cell[idx], weights=w[idx], minlength=K)
     mean2 = counts / W
-    # svymean's scores: w (indicator - p) / W, on the rows observed
-    scores = np.zeros((design.n_rows, K))
     ind = np.zeros((len(idx), K))
     ind[np.arange(len(idx)), cell[idx]] = 1.0
-    scores[idx] = w[idx][:, None] * (ind - mean2[None, :]) / W
-    V = score_covariance(design.subset(present), scores)
+    if replicate:
+        # svymean.svyrep.design: cell proportions under every replicate, svrVar
+        rw = design.replicate_weights[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = (rw.T @ ind) / rw.sum(axis=0)[:, None]
+        V = np.asarray(design.replicate_covariance(reps, mean2), dtype=float)
+    else:
+        # svymean's scores: w (indicator - p) / W, on the rows observed
+        scores = np.zeros((design.n_rows, K))
+        scores[idx] = w[idx][:, None] * (ind - mean2[None, :]) / W
+        V = score_covariance(design.subset(present), scores)
 
     # Pearson's X^2 of the table scaled to N (svytable(..., Ntotal = N))
     table = (counts * N / counts.sum()).reshape(nc, nr).T
@@ -310,9 +323,6 @@ def ttest(
     ----------
     Lumley (2010), §5.2.
     """
-    from .formula import ModelFrame
-    from .glm import fit_frame
-
     if not isinstance(design, SurveyDesign):
         raise DataError("design must be a SurveyDesign")
     if not 0 < confidence_level < 1:
@@ -322,7 +332,7 @@ def ttest(
     if not is_numeric(ycol.values):
         raise DataError(f"{ycol.name!r} is not numeric: a t-test compares means")
     gname, gcode, glabels = _categorical(by, design, "by", 0)
-    act = design.active
+    act = design_rows(design)
     y = ycol.values.astype(float)
     levels = np.unique(gcode[act & (gcode >= 0)])
     if len(levels) != 2:

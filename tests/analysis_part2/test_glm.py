@@ -2,7 +2,9 @@
 
 The R numbers come from one Rscript run (``R_BODY`` below): ``svyglm`` on the designs of
 the reference README (apistrat, apiclus1 with and without fpc, apiclus2 two-stage with
-fpc, nhanes nested strata, mu284, a subpopulation), reporting ``coef``, ``SE``, the t
+fpc, nhanes nested strata, mu284, a subpopulation) and on designs derived from them
+(JKn and JK1 replicate weights from ``as.svrepdesign``, ``postStratify`` and
+``calibrate``), reporting ``coef``, ``SE``, the t
 and p columns of ``summary()``, ``df.residual``, ``summary()$dispersion`` and
 ``colnames(model.matrix())``.
 """
@@ -43,6 +45,24 @@ DESIGNS = {
               "svydesign(id = ~id1 + id2, fpc = ~n1 + n2, data = D)"),
 }
 
+# designs derived from the ones above: replicate weights and calibration
+DERIVED = {
+    # name: (base, python transformation, R call on des_<base>)
+    "strat_jkn": ("strat", lambda d: d.as_replicate("JKn"),
+                  'as.svrepdesign(des_strat, type = "JKn")'),
+    "clus1_jk1": ("clus1", lambda d: d.as_replicate("JK1"),
+                  'as.svrepdesign(des_clus1, type = "JK1")'),
+    "clus1_ps": ("clus1", lambda d: d.poststratify({"stype": {"E": 4421, "H": 755,
+                                                              "M": 1018}}),
+                 'postStratify(des_clus1, ~stype, data.frame(stype = c("E", "H", "M"), '
+                 "Freq = c(4421, 755, 1018)))"),
+    "clus1_cal": ("clus1", lambda d: d.calibrate(
+                      {"(Intercept)": 6194, "stype": {"E": 4421, "H": 755, "M": 1018},
+                       "api99": 3914069}, "linear"),
+                  "calibrate(des_clus1, ~stype + api99, c(`(Intercept)` = 6194, "
+                  "stypeH = 755, stypeM = 1018, api99 = 3914069))"),
+}
+
 CASES = [
     # (id, design, formula, family, subset: (column, value) or None)
     ("strat_lm", "strat", "api00 ~ ell + meals + mobility", "gaussian", None),
@@ -65,6 +85,15 @@ CASES = [
      "quasibinomial", None),
     ("nhanes_lm", "nhanes", "HI_CHOL ~ agecat", "gaussian", None),
     ("mu284_lm", "mu284", "y1 ~ 1", "gaussian", None),
+    ("jkn_lm", "strat_jkn", "api00 ~ ell + meals + mobility", "gaussian", None),
+    ("jkn_na", "strat_jkn", "api00 ~ acs.46 + meals", "gaussian", None),
+    ("jkn_logit", "strat_jkn", "sch.wide ~ ell + stype", "quasibinomial", None),
+    ("jk1_logit", "clus1_jk1", "sch.wide ~ ell + meals", "quasibinomial", None),
+    ("jk1_sub", "clus1_jk1", "api00 ~ ell + meals", "gaussian", ("stype", "E")),
+    ("ps_lm", "clus1_ps", "api00 ~ ell + meals + stype", "gaussian", None),
+    ("ps_logit", "clus1_ps", "sch.wide ~ ell + meals", "quasibinomial", None),
+    ("ps_sub", "clus1_ps", "api00 ~ ell + meals", "gaussian", ("sch.wide", "Yes")),
+    ("cal_na", "clus1_cal", "api00 ~ avg.ed + meals", "gaussian", None),
 ]
 
 
@@ -77,6 +106,8 @@ def _r_body() -> str:
             lines.append(f'{data_vars[csv]} <- rd("{csv}")')
         var = data_vars[csv]
         lines.append(f"des_{name} <- {rcall.replace('data = D', 'data = ' + var)}")
+    for name, (_, _, rcall) in DERIVED.items():
+        lines.append(f"des_{name} <- {rcall}")
     for cid, dname, formula, family, sub in CASES:
         des = f"des_{dname}"
         if sub is not None:
@@ -94,6 +125,9 @@ def _r_body() -> str:
 
 
 def _design(name: str) -> SurveyDesign:
+    if name in DERIVED:
+        base, transform, _ = DERIVED[name]
+        return transform(_design(base))
     csv, kw, _ = DESIGNS[name]
     return SurveyDesign.create(read_csv(DATA / csv), **kw)
 

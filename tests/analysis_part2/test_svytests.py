@@ -3,7 +3,8 @@
 The R numbers come from one Rscript run (``_r_body``): ``svychisq(~A + B, des,
 statistic = "F" | "Chisq")`` and ``svyttest(V ~ G, des)`` on the reference designs
 (stratified, one-stage cluster with and without fpc, two-stage with fpc, NHANES nested
-strata with missing values, a subpopulation).
+strata with missing values, a subpopulation) and on JKn/JK1 replicate, post-stratified
+and calibrated designs derived from them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from analysis.svytests import chisq, ttest
 from analysis.variance import domain_variance
 
 from ._rutil import run_r
-from .test_glm import DESIGNS, _design
+from .test_glm import DERIVED, DESIGNS, _design
 
 CHISQ = [
     # (id, design, rows, cols, subset)
@@ -34,6 +35,12 @@ CHISQ = [
     ("nhanes_race_agecat", "nhanes", "race", "agecat", None),
     ("nhanes_chol_gender", "nhanes", "HI_CHOL", "RIAGENDR", None),
     ("nhanes_chol_race", "nhanes", "HI_CHOL", "race", None),
+    ("jkn_sw_stype", "strat_jkn", "sch.wide", "stype", None),
+    ("jk1_sw_awards", "clus1_jk1", "sch.wide", "awards", None),
+    ("jk1_sub", "clus1_jk1", "sch.wide", "awards", ("stype", "E")),
+    ("ps_sw_awards", "clus1_ps", "sch.wide", "awards", None),
+    ("ps_sub", "clus1_ps", "sch.wide", "awards", ("stype", "E")),
+    ("cal_comp_awards", "clus1_cal", "comp.imp", "awards", None),
 ]
 
 TTEST = [
@@ -47,6 +54,11 @@ TTEST = [
     ("clus2_enroll_sw", "clus2", "enroll", "sch.wide", None),
     ("nhanes_chol_gender", "nhanes", "HI_CHOL", "RIAGENDR", None),
     ("srs_api00_sw", "srs", "api00", "sch.wide", None),
+    ("jkn_api00_comp", "strat_jkn", "api00", "comp.imp", None),
+    ("jk1_api00_awards", "clus1_jk1", "api00", "awards", None),
+    ("ps_api00_comp", "clus1_ps", "api00", "comp.imp", None),
+    ("ps_sub", "clus1_ps", "api00", "comp.imp", ("stype", "E")),
+    ("cal_api00_sw", "clus1_cal", "api00", "sch.wide", None),
 ]
 
 
@@ -58,6 +70,8 @@ def _r_body() -> str:
             data_vars[csv] = f"d{len(data_vars)}"
             lines.append(f'{data_vars[csv]} <- rd("{csv}")')
         lines.append(f"des_{name} <- {rcall.replace('data = D', 'data = ' + data_vars[csv])}")
+    for name, (_, _, rcall) in DERIVED.items():
+        lines.append(f"des_{name} <- {rcall}")
 
     def des_expr(dname, sub):
         d = f"des_{dname}"
