@@ -82,6 +82,9 @@ def assign_cases(actor, campaign: Campaign, case_ids: list[int], interviewer_id:
     if plan is None:
         raise ValidationFailed(_("The campaign has no locked sample yet: lock a sampling plan "
                                  "before assigning cases."))
+    # A case ticked twice (a resent form, a hand-made request) is assigned once, not twice
+    # (that would break the one-assignment-per-case key).
+    case_ids = list(dict.fromkeys(case_ids or []))
     if not case_ids:
         raise ValidationFailed(_("Choose at least one case."),
                                fields={"case_ids": _("Choose at least one case.")})

@@ -695,6 +695,9 @@ def resolve_conflict(actor, interview: Interview, conflict_id: int, accept: bool
         interview.version += 1
         interview.receipt = s.receipt
         interview.disposition = s.disposition
+        # The new version waits for review again, and so does its case: an assignment left
+        # "approved" (with the old disposition) could otherwise be replaced by a reserve.
+        _mark_assignment(interview.assignment, s)
         conflict.status = ConflictStatus.ACCEPTED.value
     else:
         conflict.status = ConflictStatus.KEPT_STORED.value
