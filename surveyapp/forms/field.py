@@ -31,7 +31,7 @@ class ReviewForm(Form):
 
 
 class ResolveForm(Form):
-    conflict_id = IntegerField(validators=[InputRequired()])
+    conflict_id = IntegerField(_l("Conflicting submission"), validators=[InputRequired()])
     resolution = SelectField(_l("Resolution"), choices=[
         SelectChoice("keep", _l("Keep the stored version")),
         SelectChoice("accept", _l("Use the other submission as a new version"))],

@@ -126,10 +126,17 @@ def assign(campaign):
         else:
             flash(_("%(n)s cases assigned.", n=len(done)), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_form_errors(form)
     return redirect(url_for("field.assignments", campaign_id=campaign.id))
+
+
+def _flash_form_errors(form) -> None:
+    """Each error with the field it belongs to (WTForms' own messages name no field)."""
+    for name, errors in form.errors.items():
+        field = getattr(form, name, None)
+        label = str(field.label.text) if field is not None and name != "csrf_token" else ""
+        for message in errors:
+            flash(f"{label}: {message}" if label else str(message), "danger")
 
 
 @bp.route("/assignments/<int:assignment_id>/reserve", methods=["POST"])
@@ -186,6 +193,8 @@ def review(interview):
         else:
             flash(_("Decision recorded."), "success")
             return redirect(url_for("field.review_queue", campaign_id=interview.campaign_id))
+    else:
+        _flash_form_errors(form)
     return redirect(url_for("field.interview", interview_id=interview.id))
 
 
@@ -202,4 +211,6 @@ def resolve(interview):
             show_domain_error(None, exc)
         else:
             flash(_("Conflict resolved."), "success")
+    else:
+        _flash_form_errors(form)
     return redirect(url_for("field.interview", interview_id=interview.id))
