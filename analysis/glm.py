@@ -21,7 +21,12 @@ numbers are R's:
 - the dispersion is ``svyvar`` of the Pearson residuals;
 - rows with a missing model variable are left out of the fit but the design keeps all
   its PSUs (R drops the rows from the design, which leaves the sampled PSU counts
-  unchanged: the same variance).
+  unchanged: the same variance); a calibrated design's variance uses the calibration
+  residuals of the scores (:func:`analysis.variance.score_covariance`);
+- on a replicate-weight design the model is refitted with every replicate's weights
+  (normalised to sum one, started at the full-sample estimate) and the replicate
+  coefficients combined by ``svrVar`` (``svyglm.svyrep.design``); its dispersion is
+  ``summary.svrepglm``'s ``sum(w r^2) / sum(w)``.
 
 statsmodels' ``GLM`` gives the same coefficients to its own convergence tolerance
 (the tests check it); its stopping rule differs from R's, which shows in the sixth

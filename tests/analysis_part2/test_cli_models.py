@@ -163,3 +163,36 @@ def test_subprocess_and_help_stay_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert proc.stdout.strip() == "[]"
+
+
+def test_replicate_and_calibration_options_reach_the_models(tmp_path, capsys):
+    # the shared design options: --type converts to replicate weights, --calibrate-method
+    # post-stratifies; the command prints what the library computes on that design
+    import numpy as np
+
+    from analysis import SurveyDesign
+    from analysis.glm import glm
+    from analysis.io import read_csv
+    from analysis.svytests import ttest
+
+    code, out, _ = run(capsys, "glm", *STRAT, "--type", "JKn", "--formula", "api00 ~ ell")
+    assert code == 0
+    rows = json.loads(out)
+    des = SurveyDesign.create(read_csv(DATA / "apistrat.csv"), strata="stype", weights="pw",
+                              fpc="fpc")
+    ref = glm("api00 ~ ell", des.as_replicate("JKn"))
+    assert [r["se"] for r in rows[:-1]] == pytest.approx(list(ref.se), rel=1e-12)
+    assert rows[-1]["dispersion"] == pytest.approx(ref.dispersion, rel=1e-12)
+
+    totals = tmp_path / "totals.json"
+    totals.write_text('{"stype": {"E": 4421, "H": 755, "M": 1018}}', encoding="utf-8")
+    code, out, _ = run(capsys, "ttest", "--data", str(DATA / "apiclus1.csv"), "--ids", "dnum",
+                       "--weights", "pw", "--fpc", "fpc", "--calibrate-method", "poststratify",
+                       "--totals", str(totals), "--var", "api00", "--by", "comp.imp")
+    assert code == 0
+    rec = json.loads(out)
+    des1 = SurveyDesign.create(read_csv(DATA / "apiclus1.csv"), ids="dnum", weights="pw",
+                               fpc="fpc")
+    ps = ttest(des1.poststratify({"stype": {"E": 4421, "H": 755, "M": 1018}}), "api00",
+               "comp.imp")
+    assert np.isclose(rec["se"], ps.se, rtol=1e-12) and rec["df"] == ps.df
