@@ -88,6 +88,9 @@ MESSAGES = {
                           "required",
                           "Cuộc khảo sát này chỉ phỏng vấn các trường hợp được chọn mẫu: "
                           "bắt buộc có phân công"),
+    "assignment_taken": ("This assignment already has an interview; correct that one "
+                         "instead of starting another",
+                         "Phân công này đã có phiếu; hãy sửa phiếu đó thay vì lập phiếu mới"),
     "assignment_changed": ("A correction cannot change the assignment",
                            "Bản sửa không được đổi phân công"),
     "version_unknown": ("There is no such questionnaire version",
@@ -317,6 +320,13 @@ def _may_work_on(p: Principal, campaign, assignment: Assignment | None) -> bool:
     return p.has_role(campaign.organisation_id, Role.INTERVIEWER)
 
 
+def _has_other_interview(assignment: Assignment, interview_uuid: str) -> bool:
+    """Whether the assignment already has an interview under another UUID (a resend or a
+    conflict of the same UUID is decided by the unique key instead)."""
+    return db.session.scalar(select(func.count()).select_from(Interview).where(
+        Interview.assignment_id == assignment.id, Interview.uuid != interview_uuid)) > 0
+
+
 def _walk_in_allowed(campaign: CampaignRef) -> bool:
     """Walk-in interviews (no assignment) are for campaigns without a locked sample: a
     design that takes respondents as they come (e.g. exit interviews at the one-stop desk)."""
@@ -386,6 +396,10 @@ def read_submission(p: Principal, data: Any, language: str, *,
     if campaign is not None and interview is None and ok_a and assignment_id is None \
             and not _walk_in_allowed(campaign):
         fields["assignment_id"] = message("assignment_needed", language)
+    if interview is None and assignment is not None and uuid_text and \
+            _has_other_interview(assignment, uuid_text):
+        # One interview per case: a second UUID would count the case twice in analysis.
+        fields["assignment_id"] = message("assignment_taken", language)
     times = {}
     for key in ("started_at", "finished_at"):
         if data.get(key) in (None, ""):

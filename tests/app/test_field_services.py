@@ -630,3 +630,19 @@ def test_only_approved_interviews_reach_analysis_in_their_current_version(world)
     assert len(queue) == 1 and queue[0].status == "submitted"
     assert [i.id for i in interview_service.review_queue(campaign_of(world), "returned")] == \
         [returned.id]
+
+
+def test_a_second_interview_for_the_same_case_is_refused(world):
+    """One interview per assignment: another UUID for an approved case would count it twice
+    in analysis (a resend of the same UUID still answers 200)."""
+    first = submit(world, 0)
+    interview_service.review_interview(user(world.supervisor), first, "approve", "")
+    person = user(world.interviewer)
+    with pytest.raises(interview_service.SubmissionInvalid) as refused:
+        interview_service.submit_interview(principal_for_user(person), person, payload(world, 0))
+    assert refused.value.fields == {
+        "assignment_id": "Phân công này đã có phiếu; hãy sửa phiếu đó thay vì lập phiếu mới"}
+    _db.session.expire_all()
+    assert count(Interview) == 1
+    assert _db.session.get(Assignment, world.assignments[0]).status == "approved"
+    assert len(interview_service.approved_interviews(campaign_of(world))) == 1
