@@ -67,6 +67,8 @@ class Interview(db.Model):
     __tablename__ = "interview"
     __table_args__ = (
         UniqueConstraint("uuid", name="uq_interview_uuid"),
+        # one interview per case of the sample (walk-ins have none: NULLs never collide)
+        UniqueConstraint("assignment_id", name="uq_interview_assignment_id"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 

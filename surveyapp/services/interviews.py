@@ -320,13 +320,6 @@ def _may_work_on(p: Principal, campaign, assignment: Assignment | None) -> bool:
     return p.has_role(campaign.organisation_id, Role.INTERVIEWER)
 
 
-def _has_other_interview(assignment: Assignment, interview_uuid: str) -> bool:
-    """Whether the assignment already has an interview under another UUID (a resend or a
-    conflict of the same UUID is decided by the unique key instead)."""
-    return db.session.scalar(select(func.count()).select_from(Interview).where(
-        Interview.assignment_id == assignment.id, Interview.uuid != interview_uuid)) > 0
-
-
 def _walk_in_allowed(campaign: CampaignRef) -> bool:
     """Walk-in interviews (no assignment) are for campaigns without a locked sample: a
     design that takes respondents as they come (e.g. exit interviews at the one-stop desk)."""
@@ -396,10 +389,6 @@ def read_submission(p: Principal, data: Any, language: str, *,
     if campaign is not None and interview is None and ok_a and assignment_id is None \
             and not _walk_in_allowed(campaign):
         fields["assignment_id"] = message("assignment_needed", language)
-    if interview is None and assignment is not None and uuid_text and \
-            _has_other_interview(assignment, uuid_text):
-        # One interview per case: a second UUID would count the case twice in analysis.
-        fields["assignment_id"] = message("assignment_taken", language)
     times = {}
     for key in ("started_at", "finished_at"):
         if data.get(key) in (None, ""):
@@ -497,6 +486,11 @@ def _mark_assignment(assignment: Assignment | None, s: Submission) -> None:
         assignment.disposition = s.disposition
 
 
+def _assignment_taken(assignment_id: int) -> bool:
+    return db.session.scalar(select(Interview.id).where(
+        Interview.assignment_id == assignment_id).limit(1)) is not None
+
+
 def _find(interview_uuid: str) -> Interview | None:
     return db.session.scalar(select(Interview).where(Interview.uuid == interview_uuid)
                              .options(selectinload(Interview.versions)))
@@ -526,6 +520,11 @@ def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Ou
         db.session.rollback()
         existing = _find(s.uuid)
         if existing is None:
+            if s.assignment is not None and _assignment_taken(s.assignment.id):
+                # One interview per case (a unique key, not a look-up before the insert): a
+                # second UUID for the same case would count it twice in analysis.
+                raise SubmissionInvalid({"assignment_id": message("assignment_taken",
+                                                                  language)}, language) from None
             raise
         return _resend_or_conflict(p, actor, existing, s, data, language)
     # Only now, after the commit, the receipt goes out.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid as uuid_module
 
 import pytest
 import sqlalchemy as sa
@@ -161,6 +162,23 @@ def test_the_uuid_is_unique_in_the_database_not_only_in_code(app, db, world):
         db.session.add(Interview(uuid=data["uuid"], **base))
         with pytest.raises(sa.exc.IntegrityError):
             db.session.flush()
+        db.session.rollback()
+
+
+def test_one_interview_per_case_is_a_unique_key_in_the_database(app, db, world):
+    with app.app_context():
+        base = dict(campaign_id=world.campaign, assignment_id=world.assignments[0], version=1,
+                    receipt="x" * 64, disposition="complete", status="submitted")
+        db.session.add(Interview(uuid=str(uuid_module.uuid4()), **base))
+        db.session.flush()
+        db.session.add(Interview(uuid=str(uuid_module.uuid4()), **base))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        walk_in = dict(base, assignment_id=None)  # walk-ins have no case: NULLs never collide
+        db.session.add(Interview(uuid=str(uuid_module.uuid4()), **walk_in))
+        db.session.add(Interview(uuid=str(uuid_module.uuid4()), **walk_in))
+        db.session.flush()
         db.session.rollback()
 
 
