@@ -28,6 +28,29 @@ from .quantile_estimates import quantile
 from .results import ConfidenceInterval, Estimate, EstimateTable
 from .variance import score_covariance
 
+# Imported on first use (PEP 562): they pull in pandas, and the command line must start fast.
+_LAZY = {
+    "base_weights": "weighting",
+    "chisq": "svytests",
+    "cronbach_alpha": "scales",
+    "svyglm": "glm",  # the function glm() of the module analysis.glm, under R's name
+    "nonresponse_adjustment": "weighting",
+    "ttest": "svytests",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, "glm" if name == "svyglm" else name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 __all__ = [
     "AnalysisError",
     "AnalysisWarning",
@@ -42,12 +65,18 @@ __all__ = [
     "MISSING",
     "Stage",
     "SurveyDesign",
+    "base_weights",
+    "chisq",
+    "cronbach_alpha",
     "estimate",
     "mean",
+    "nonresponse_adjustment",
     "proportion",
     "quantile",
     "ratio",
     "Replicates",
     "score_covariance",
+    "svyglm",
     "total",
+    "ttest",
 ]
