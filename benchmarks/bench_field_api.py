@@ -6,7 +6,7 @@ Not a test: it prints figures. What it does, all on this machine's loopback:
    (``flask db upgrade``'s code path) and a field world (an organisation, an interviewer
    with an API token, a fielding walk-in campaign with a frozen questionnaire) with the
    same builders the tests use;
-2. starts ``gunicorn wsgi:app`` on it (``--workers``, sync workers by default — the
+2. starts ``gunicorn wsgi:app`` on it (``--workers``, default 2 sync workers — the
    production command in docs/app.md);
 3. runs ``--clients`` concurrent clients (spread over a few client processes, each thread
    with its own keep-alive HTTP connection and Bearer token) that ``POST
@@ -178,9 +178,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--interviews", type=int, default=6000, help="distinct interviews to send")
     ap.add_argument("--clients", type=int, default=20, help="concurrent clients")
-    ap.add_argument("--client-processes", type=int, default=4,
+    ap.add_argument("--client-processes", type=int, default=2,
                     help="processes the clients are spread over (the GIL)")
-    ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="gunicorn workers (2 measured best on 2 cores; 3, 4, 6 and gthread were slower)")
     ap.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     ap.add_argument("--resend-share", type=float, default=0.1,
                     help="share of interviews sent twice (identical resend)")

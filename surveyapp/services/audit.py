@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..models._types import utcnow
 from ..models.codes import AuditAction
 
 # Never copied into the log.
@@ -37,13 +38,9 @@ def _json_safe(value):
     return value
 
 
-def record(actor: User | None, action: AuditAction, obj=None, *, before: dict | None = None,
-           after: dict | None = None, organisation_id: int | None = None, summary: str = "",
-           object_type: str | None = None, object_id: str | None = None) -> AuditEvent:
-    """Add an audit event to the session (committed with the caller's unit of work)."""
-    if obj is not None and obj in db.session.new:
-        db.session.flush()  # the new object needs its id for the log
-    event = AuditEvent(
+def _event_values(actor: User | None, action: AuditAction, obj, *, before, after,
+                  organisation_id, summary, object_type, object_id) -> dict:
+    return dict(
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.login if actor is not None else "cli",
         organisation_id=organisation_id,
@@ -55,8 +52,34 @@ def record(actor: User | None, action: AuditAction, obj=None, *, before: dict | 
         before=before,
         after=after,
     )
+
+
+def record(actor: User | None, action: AuditAction, obj=None, *, before: dict | None = None,
+           after: dict | None = None, organisation_id: int | None = None, summary: str = "",
+           object_type: str | None = None, object_id: str | None = None) -> AuditEvent:
+    """Add an audit event to the session (committed with the caller's unit of work)."""
+    if obj is not None and obj in db.session.new:
+        db.session.flush()  # the new object needs its id for the log
+    event = AuditEvent(**_event_values(actor, action, obj, before=before, after=after,
+                                       organisation_id=organisation_id, summary=summary,
+                                       object_type=object_type, object_id=object_id))
     db.session.add(event)
     return event
+
+
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
+
+def insert_event(actor: User | None, action: AuditAction, *, object_type: str, object_id: str,
+                 before: dict | None = None, after: dict | None = None,
+                 organisation_id: int | None = None, summary: str = "") -> None:
+    """The same event as :func:`record`, written at once as a Core INSERT in the caller's
+    transaction (for hot paths such as the submission API: no unit-of-work bookkeeping)."""
+    values = _event_values(actor, action, None, before=before, after=after,
+                           organisation_id=organisation_id, summary=summary,
+                           object_type=object_type, object_id=object_id)
+    values["created_at"] = utcnow()
+    db.session.connection().execute(_INSERT_EVENT, values)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
@@ -65,7 +66,9 @@ def authenticate_token(raw: str, now: datetime | None = None) -> ApiToken | None
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
+        .options(joinedload(ApiToken.user)))
     if token is None or token.revoked_at is not None:
         return None
     expires = as_utc(token.expires_at)
