@@ -329,10 +329,29 @@ def _walk_in_allowed(campaign: CampaignRef) -> bool:
     return not locked
 
 
+class Lookups:
+    """How ``read_submission`` reads assignments, versions and the campaign's design from
+    the database; a bulk import passes one that answers from rows it loaded once."""
+
+    def assignment(self, assignment_id: int) -> Assignment | None:
+        return _assignment(assignment_id)
+
+    def version(self, version_id: int) -> VersionRef | None:
+        return _version_ref(version_id)
+
+    def walk_in_allowed(self, campaign: CampaignRef) -> bool:
+        return _walk_in_allowed(campaign)
+
+
+_DB_LOOKUPS = Lookups()
+
+
 def read_submission(p: Principal, data: Any, language: str, *,
-                    interview: Interview | None = None) -> Submission:
+                    interview: Interview | None = None,
+                    lookups: Lookups | None = None) -> Submission:
     """Check a payload in the contract's order: what identifies the target, then who may
     (PermissionDenied → 403), then everything else (SubmissionInvalid → 422)."""
+    lookups = lookups or _DB_LOOKUPS
     if not isinstance(data, Mapping):
         raise SubmissionInvalid({"": message("not_object", language)}, language)
     fields: dict[str, str] = {}
@@ -355,13 +374,13 @@ def read_submission(p: Principal, data: Any, language: str, *,
     if not ok_a:
         fields["assignment_id"] = message("integer", language)
     elif assignment_id is not None:
-        assignment = _assignment(assignment_id)
+        assignment = lookups.assignment(assignment_id)
         if assignment is None:
             fields["assignment_id"] = message("assignment_unknown", language)
     if not ok_v or version_id is None:
         fields["questionnaire_version_id"] = message("integer", language)
     else:
-        version = _version_ref(version_id)
+        version = lookups.version(version_id)
         if version is None:
             fields["questionnaire_version_id"] = message("version_unknown", language)
     if interview is not None and (ok_a and assignment_id != interview.assignment_id):
@@ -387,7 +406,7 @@ def read_submission(p: Principal, data: Any, language: str, *,
         elif version.campaign_id != campaign.id:
             fields["questionnaire_version_id"] = message("version_other_campaign", language)
     if campaign is not None and interview is None and ok_a and assignment_id is None \
-            and not _walk_in_allowed(campaign):
+            and not lookups.walk_in_allowed(campaign):
         fields["assignment_id"] = message("assignment_needed", language)
     times = {}
     for key in ("started_at", "finished_at"):
@@ -528,26 +547,42 @@ _INSERT_VERSION = insert(InterviewVersion.__table__).returning(InterviewVersion.
 _INSERT_RESPONDENT = insert(InterviewRespondent.__table__)
 
 
+def interview_row(s: Submission, actor_id: int | None, now: datetime,
+                  status: str = ReviewStatus.SUBMITTED.value) -> dict:
+    """The parameters of a new interview's row (shared with the bulk import)."""
+    return {"uuid": s.uuid, "campaign_id": s.campaign.id,
+            "assignment_id": s.assignment.id if s.assignment else None,
+            "interviewer_id": actor_id, "status": status, "version": 1, "receipt": s.receipt,
+            "disposition": s.disposition, "review_comment": "", "reviewed_by_id": None,
+            "reviewed_at": None, "created_at": now, "updated_at": now}
+
+
+def version_row(s: Submission, interview_id: int, actor_id: int | None, now: datetime) -> dict:
+    """The parameters of a new interview's version 1 (shared with the bulk import)."""
+    return {"interview_id": interview_id, "number": 1, "previous_id": None,
+            "base_version": None, "questionnaire_version_id": s.questionnaire_version.id,
+            "disposition": s.disposition, "started_at": s.started_at,
+            "finished_at": s.finished_at, "answers": s.answers, "calculated": s.calculated,
+            "paradata": s.paradata, "content_sha256": s.receipt, "submitted_by_id": actor_id,
+            "created_at": now}
+
+
+def respondent_row(s: Submission, version_id: int) -> dict:
+    """The parameters of a new version's identifying data (shared with the bulk import)."""
+    return {"version_id": version_id, "conflict_id": None, "data": s.respondent}
+
+
 def _insert_new(s: Submission, actor) -> None:
     """The rows of a new interview: interview, version 1, identifying data, audit event."""
     actor_id = getattr(actor, "id", None)
     now = utcnow()
     conn = db.session.connection()
-    interview_id = conn.execute(_INSERT_INTERVIEW, {
-        "uuid": s.uuid, "campaign_id": s.campaign.id,
-        "assignment_id": s.assignment.id if s.assignment else None, "interviewer_id": actor_id,
-        "status": ReviewStatus.SUBMITTED.value, "version": 1, "receipt": s.receipt,
-        "disposition": s.disposition, "review_comment": "", "reviewed_by_id": None,
-        "reviewed_at": None, "created_at": now, "updated_at": now}).scalar_one()
-    version_id = conn.execute(_INSERT_VERSION, {
-        "interview_id": interview_id, "number": 1, "previous_id": None, "base_version": None,
-        "questionnaire_version_id": s.questionnaire_version.id, "disposition": s.disposition,
-        "started_at": s.started_at, "finished_at": s.finished_at, "answers": s.answers,
-        "calculated": s.calculated, "paradata": s.paradata, "content_sha256": s.receipt,
-        "submitted_by_id": actor_id, "created_at": now}).scalar_one()
+    interview_id = conn.execute(_INSERT_INTERVIEW,
+                                interview_row(s, actor_id, now)).scalar_one()
+    version_id = conn.execute(_INSERT_VERSION,
+                              version_row(s, interview_id, actor_id, now)).scalar_one()
     if s.respondent:
-        conn.execute(_INSERT_RESPONDENT, {"version_id": version_id, "conflict_id": None,
-                                          "data": s.respondent})
+        conn.execute(_INSERT_RESPONDENT, respondent_row(s, version_id))
     _mark_assignment(s.assignment, s)
     audit.insert_event(_actor(actor), AuditAction.CREATE, object_type=Interview.__tablename__,
                        object_id=str(interview_id), organisation_id=s.campaign.organisation_id,
