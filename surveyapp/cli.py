@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
     from .cli_questionnaires import questionnaire_cli
 
     app.cli.add_command(questionnaire_cli)
+    from .cli_respondents import respondents_cli
+
+    app.cli.add_command(respondents_cli)
 
 
 def _fail(exc: DomainError):

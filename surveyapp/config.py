@@ -34,6 +34,12 @@ class Defaults:
     RQ_QUEUE = "surveyapp"
     PROXY_FIX = False
     IMPORT_MAX_ROWS = 50_000
+    # Fernet keys of respondents' identifying data, the first is the current one (a JSON list
+    # in SURVEYAPP_RESPONDENT_KEYS, or comma-separated in RESPONDENT_KEYS); None -> a key
+    # generated on first run into the instance folder (file respondent_keys, mode 600).
+    RESPONDENT_KEYS: list[str] | None = None
+    # Days after a campaign closes before `flask respondents purge` deletes identifying data.
+    RESPONDENT_RETENTION_DAYS = 30
 
 
 # Plain environment variables the deployment docs name (besides any SURVEYAPP_* override).
@@ -42,6 +48,7 @@ _ENV_ALIASES = {
     "SECRET_KEY": "SECRET_KEY",
     "REDIS_URL": "REDIS_URL",
     "JOB_RUNNER": "JOB_RUNNER",
+    "RESPONDENT_KEYS": "RESPONDENT_KEYS",
 }
 _ENV_BOOLS = {"SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "PROXY_FIX": "PROXY_FIX"}
 
@@ -67,6 +74,7 @@ def load_config(app: Flask, config: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     if not app.config.get("JOB_RUNNER"):
         app.config["JOB_RUNNER"] = "rq" if app.config.get("REDIS_URL") else "thread"
+    _respondent_keys(app)
 
 
 def _default_sqlite_uri(app: Flask) -> str:
@@ -93,3 +101,24 @@ def _instance_secret_key(app: Flask) -> str:
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(secrets.token_hex(32))
     return key_file.read_text(encoding="ascii").strip()
+
+
+def _respondent_keys(app: Flask) -> None:
+    """RESPONDENT_KEYS as a checked list; the instance folder's generated key by default."""
+    from .crypto import new_key, parse_keys
+
+    keys = parse_keys(app.config.get("RESPONDENT_KEYS"))
+    if not keys:
+        path = Path(app.instance_path)
+        path.mkdir(parents=True, exist_ok=True)
+        key_file = path / "respondent_keys"
+        try:  # O_EXCL: two workers starting together write one key, not two
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(new_key() + "\n")
+        keys = parse_keys(key_file.read_text(encoding="ascii").split())
+    app.config["RESPONDENT_KEYS"] = keys
+    app.config["RESPONDENT_RETENTION_DAYS"] = int(app.config["RESPONDENT_RETENTION_DAYS"])

@@ -10,7 +10,7 @@
 * a second payload with the same UUID but different content is kept as an
   ``InterviewConflict`` for a supervisor — never dropped, never overwriting.
 * identifying data of the respondent sit in ``interview_respondent``, apart from the answers
-  (issue 8 encrypts that table); nothing that returns answers reads it.
+  encrypted at rest (surveyapp/crypto.py); nothing that returns answers reads it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedJSON
 from ..extensions import db
 from ._types import JSONType, TZDateTime, utcnow
 from .campaigns import Campaign
@@ -176,4 +177,6 @@ class InterviewRespondent(db.Model):
         ForeignKey("interview_version.id", ondelete="CASCADE"), unique=True)
     conflict_id: Mapped[int | None] = mapped_column(
         ForeignKey("interview_conflict.id", ondelete="CASCADE"), unique=True)
-    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Encrypted at rest under RESPONDENT_KEYS (surveyapp/crypto.py); purged after the
+    # campaign closes (services/respondents.py).
+    data: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)

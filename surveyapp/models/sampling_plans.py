@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from ..crypto import EncryptedJSON
 from ..extensions import db
 from ._types import JSONType, TZDateTime, utcnow
 from .campaigns import Campaign
@@ -108,7 +109,8 @@ class SamplingCase(db.Model):
                                          index=True)
     position: Mapped[int] = mapped_column(Integer)  # row of the library's sample output
     unit_id: Mapped[str] = mapped_column(String(200))  # value of the frame's id column
-    data: Mapped[dict] = mapped_column(JSONType, default=dict)  # the identifying columns
+    # the frame's label columns (identifying): encrypted at rest, purged after the campaign
+    data: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
     stratum: Mapped[str | None] = mapped_column(String(200))
     psu: Mapped[str | None] = mapped_column(String(200))
     pik: Mapped[float] = mapped_column(Float)
