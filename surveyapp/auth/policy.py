@@ -230,6 +230,20 @@ def _assignment_enter(p: Principal, assignment) -> bool:
             or (p.user_id is not None and assignment.interviewer_id == p.user_id))
 
 
+def _respondent_view(p: Principal, obj) -> bool:
+    """Identifying data of an interview's respondent (or of an assignment's case): only the
+    interviewer it belongs to and the supervisors of the campaign's organisation, and only
+    while the campaign is fielding (Decision 104/2024, Art. 3.4). Never analysts, org admins,
+    system admins or the UBND office: they see the interview's id and the case's unit id."""
+    campaign = obj.campaign
+    if p.user_id is None or campaign.status != CampaignStatus.FIELDING.value:
+        return False
+    if p.has_role(campaign.organisation_id, Role.SUPERVISOR) or obj.interviewer_id == p.user_id:
+        return True
+    assignment = getattr(obj, "assignment", None)  # an interview: its case's interviewer
+    return assignment is not None and assignment.interviewer_id == p.user_id
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -262,6 +276,7 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "assignment.list": _field_worker,
     "assignment.enter": _assignment_enter,
     "field.manage": _field_manage,
+    "respondent.view": _respondent_view,
 }
 
 
