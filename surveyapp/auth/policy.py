@@ -244,6 +244,13 @@ def _respondent_view(p: Principal, obj) -> bool:
     return assignment is not None and assignment.interviewer_id == p.user_id
 
 
+# ---- exports for statisticians (issue 8) ----
+def _export_campaign(p: Principal, c: Campaign) -> bool:
+    """Download the analysis extract (no identifying data) of a campaign's approved interviews."""
+    return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN, Role.ANALYST,
+                                        Role.SUPERVISOR)
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -276,6 +283,7 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "assignment.list": _field_worker,
     "assignment.enter": _assignment_enter,
     "field.manage": _field_manage,
+    "export.campaign": _export_campaign,
     "respondent.view": _respondent_view,
 }
 
