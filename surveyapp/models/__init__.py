@@ -11,6 +11,7 @@ from .field import (
 )
 from .jobs import Job
 from .organisations import Organisation, OrganisationType
+from .quality import BackCheck, BackCheckDraw, RespondentKey
 from .questionnaires import Questionnaire, QuestionnaireVersion
 from .registry import (
     AdminUnit,
@@ -30,4 +31,5 @@ __all__ = [
     "SamplingCase", "SamplingPlan",
     "Assignment", "Interview", "InterviewConflict", "InterviewRespondent", "InterviewVersion",
     "campaign_agency", "campaign_procedure", "procedure_agency",
+    "BackCheck", "BackCheckDraw", "RespondentKey",
 ]

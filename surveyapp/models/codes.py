@@ -235,3 +235,18 @@ class ConflictStatus(enum.StrEnum):
     OPEN = "open"
     KEPT_STORED = "kept_stored"  # the stored version stays; the other payload stays on file
     ACCEPTED = "accepted"  # the other payload became a new version
+
+
+class BackCheckOutcome(enum.StrEnum):
+    """What re-contacting a respondent of a completed interview found (issue 8)."""
+
+    CONFIRMED = "confirmed"  # the interview took place as recorded
+    NOT_CONFIRMED = "not_confirmed"  # the respondent denies it, or the answers differ
+    UNREACHABLE = "unreachable"  # could not reach the respondent
+
+
+BACK_CHECK_OUTCOME_LABELS = {
+    BackCheckOutcome.CONFIRMED: _l("Confirmed"),
+    BackCheckOutcome.NOT_CONFIRMED: _l("Not confirmed"),
+    BackCheckOutcome.UNREACHABLE: _l("Could not reach"),
+}

@@ -61,7 +61,7 @@ from ..models.codes import (
 )
 from ..questionnaires import Questionnaire as Definition
 from ..questionnaires import QuestionnaireInvalid, check_answers, compile_questionnaire, compute
-from . import audit
+from . import audit, respondent_keys
 
 # Who may submit and correct interviews of an organisation's campaigns.
 FIELD_ROLES = (Role.INTERVIEWER, Role.SUPERVISOR, Role.ORG_ADMIN)
@@ -496,6 +496,9 @@ def _add_version(interview: Interview, s: Submission, actor, number: int,
     db.session.flush()
     if s.respondent:
         db.session.add(InterviewRespondent(version_id=version.id, data=s.respondent))
+        # QC (issue 8): the keyed hash of the plaintext contact data, for duplicate flags.
+        respondent_keys.store_key(db.session.connection(), version.id, interview.campaign_id,
+                                  s.respondent)
     return version
 
 
@@ -583,6 +586,8 @@ def _insert_new(s: Submission, actor) -> None:
                               version_row(s, interview_id, actor_id, now)).scalar_one()
     if s.respondent:
         conn.execute(_INSERT_RESPONDENT, respondent_row(s, version_id))
+        # QC (issue 8): the keyed hash of the plaintext contact data, for duplicate flags.
+        respondent_keys.store_key(conn, version_id, s.campaign.id, s.respondent)
     _mark_assignment(s.assignment, s)
     audit.insert_event(_actor(actor), AuditAction.CREATE, object_type=Interview.__tablename__,
                        object_id=str(interview_id), organisation_id=s.campaign.organisation_id,
