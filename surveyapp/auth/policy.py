@@ -251,6 +251,19 @@ def _export_campaign(p: Principal, c: Campaign) -> bool:
                                         Role.SUPERVISOR)
 
 
+# ---- quality control and response rates (issue 8) ----
+def _quality_view(p: Principal, c: Campaign) -> bool:
+    """Response-rate and QC dashboards of a campaign (counts and flags, no identifying data)."""
+    return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN, Role.ANALYST,
+                                        Role.SUPERVISOR)
+
+
+def _back_check_manage(p: Principal, obj) -> bool:
+    """Draw back-checks of a campaign and record their outcomes (supervisors, org admins)."""
+    campaign = obj if isinstance(obj, Campaign) else obj.draw.campaign
+    return p.system_admin or p.has_role(campaign.organisation_id, *FIELD_MANAGERS)
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -285,6 +298,8 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "field.manage": _field_manage,
     "export.campaign": _export_campaign,
     "respondent.view": _respondent_view,
+    "quality.view": _quality_view,
+    "quality.back_check": _back_check_manage,
 }
 
 
