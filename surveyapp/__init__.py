@@ -90,6 +90,9 @@ def register_field_blueprints(app: Flask) -> None:
 
     app.register_blueprint(field_api.bp)
     app.register_blueprint(field.bp)
+    from .views import exports
+
+    app.register_blueprint(exports.bp)  # issue 8: extracts for statisticians
 
 
 def register_errorhandlers(app: Flask) -> None:

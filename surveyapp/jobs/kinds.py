@@ -38,3 +38,38 @@ def sampling_draw(job: Job, ctx: JobContext) -> dict:
     ctx.progress(40, _("Drawing the sample"))
     actor = db.session.get(User, job.owner_id) if job.owner_id else None
     return sampling_plans.stage_draw(actor, plan)
+
+
+@job_kind("response_import")
+def response_import(job: Job, ctx: JobContext) -> dict:
+    """Import responses from the uploaded CSV/XLSX kept on the job (all rows or none).
+
+    A file with problems ends the job "done" with ``ok: false`` and the report by row and
+    column (shown and downloadable on the import page); nothing is stored then."""
+    from ..models import Campaign
+    from ..services import response_import as service
+
+    ctx.progress(2, _("Reading the file"))
+    campaign = db.session.get(Campaign, job.params["campaign_id"])
+    if campaign is None:
+        raise DomainError(_("The campaign no longer exists."))
+    actor = db.session.get(User, job.owner_id) if job.owner_id else None
+    try:
+        summary = service.import_responses(
+            actor, campaign, job.params["filename"], job.input_data or b"",
+            job.params.get("mapping") or {}, approve=bool(job.params.get("approve")),
+            language=job.params.get("language", "vi"), progress=ctx.progress, commit=False)
+    except service.ImportFailed as exc:
+        db.session.rollback()
+        return {"ok": False, "error": exc.message, "problems": exc.total,
+                "report": [p.to_dict() for p in exc.report]}
+    return {"ok": True, **summary}
+
+
+@job_kind("campaign_export")
+def campaign_export(job: Job, ctx: JobContext) -> dict:
+    """Write a campaign's analysis extract (CSV/XLSX/SAV/DTA) into the instance folder."""
+    from ..services import exports
+
+    ctx.progress(2, _("Reading the approved interviews"))
+    return exports.run_export_job(job, ctx.progress)

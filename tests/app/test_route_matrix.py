@@ -127,6 +127,10 @@ MATRIX: dict[str, Expect] = {
     "field.interview": Expect(FIELD_MANAGERS, ADMIN),
     "field.review": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
     "field.resolve": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    # Exports for statisticians (issue 8): analysts, supervisors and organisation admins.
+    "exports.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "exports.create": Expect(SAMPLING_VIEWERS, ADMIN, method="POST"),
+    "exports.download": Expect(SAMPLING_VIEWERS, ADMIN),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.

@@ -1,0 +1,381 @@
+"""Exports for statisticians: the analysis extract of a campaign as CSV, XLSX, SPSS or Stata.
+
+The extract has one row per approved interview (its current version, exactly what
+``interviews.approved_interviews`` returns) and these columns, in order:
+
+* ``resp_id`` — a pseudonym: the interview's id (it leads back to the database only for
+  those allowed to read it there); ``disposition`` (AAPOR code, numeric with labels) and
+  ``int_date`` (the date the interview finished);
+* the design variables of the locked sampling plan: ``stratum``, ``psu``, ``pik`` (first-order
+  inclusion probability) and ``weight`` (after the reserves opened, ``campaign_weights``);
+  empty for walk-in interviews, which have no case;
+* the questionnaire's questions in document order (``note`` items skipped): single choice
+  and Likert as numeric codes with the choice lists' Vietnamese labels (a list whose codes are
+  all whole numbers keeps them; otherwise the choices are numbered 1, 2, … in order, and the
+  codebook says which code is which); a multiple choice as one 0/1 variable per choice,
+  ``<question>_<code>``; numbers as numbers; dates as dates; text as text; calculated fields
+  (numeric if every value is a number, otherwise text);
+* ``na`` / ``dk`` as the codes of :mod:`surveyapp.reporting.datasets` (−99/−98, SPSS
+  user-missing, Stata ``.a``/``.b``).
+
+Identifying data never enter: the query selects named columns of the interview, its current
+version, its assignment and its case — never ``InterviewRespondent`` and never
+``SamplingCase.data`` (the frame's name/phone/address label columns).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Campaign,
+    Interview,
+    InterviewVersion,
+    Job,
+    QuestionnaireVersion,
+    SamplingCase,
+)
+from ..models.codes import DISPOSITION_LABELS, Disposition, JobStatus, ReviewStatus
+from ..questionnaires import Questionnaire as Definition
+from ..reporting import datasets
+from ..reporting.datasets import DK, NA, Dataset, Variable
+from .assignments import campaign_weights
+from .jobs import submit_job
+
+JOB_KIND = "campaign_export"
+INLINE_MAX_ROWS = 5000  # at most this many rows are written during the request
+FORMAT_LABELS = {
+    "csv": "CSV (ZIP: data.csv + codebook.csv, UTF-8)",
+    "xlsx": "Excel XLSX (data + codebook)",
+    "sav": "SPSS .sav",
+    "dta": "Stata .dta (118)",
+}
+MEDIA_TYPES = {
+    "csv": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+DISPOSITION_CODES = {d.value: i for i, d in enumerate(Disposition, start=1)}
+SKIPPED_TYPES = ("note",)
+NUMERIC_TYPES = ("integer", "decimal", "rating")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A finished export: its file (a job's) or its bytes (a small one), and its name."""
+
+    path: Path | None
+    filename: str
+    media_type: str
+    data: bytes | None = None
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+def check_format(fmt: str | None) -> str:
+    fmt = (fmt or "").strip().lower()
+    if fmt not in datasets.FORMATS:
+        message = _("Unknown export format. Choose one of: %(formats)s.",
+                    formats=", ".join(datasets.FORMATS))
+        raise ValidationFailed(message, fields={"format": message})
+    return fmt
+
+
+def _approved_condition(campaign_id: int):
+    """The rows of ``interviews.approved_interviews``: approved, current version."""
+    return (Interview.campaign_id == campaign_id,
+            Interview.status == ReviewStatus.APPROVED.value,
+            InterviewVersion.number == Interview.version)
+
+
+def count_approved(campaign: Campaign) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(InterviewVersion)
+        .join(Interview, Interview.id == InterviewVersion.interview_id)
+        .where(*_approved_condition(campaign.id))) or 0
+
+
+def _no_rows() -> ValidationFailed:
+    return ValidationFailed(_("This campaign has no approved interviews yet: there is "
+                              "nothing to export."))
+
+
+# ---- the extract ------------------------------------------------------------------------------
+
+def _definitions(version_ids: set[int]) -> list[Definition]:
+    """The questionnaire versions used, newest first."""
+    rows = db.session.execute(select(QuestionnaireVersion.id, QuestionnaireVersion.document)
+                              .where(QuestionnaireVersion.id.in_(version_ids))
+                              .order_by(QuestionnaireVersion.id.desc())).all()
+    return [Definition.from_dict(doc) for _id, doc in rows]
+
+
+def _text(label: dict, fallback: str) -> str:
+    return label.get("vi") or label.get("en") or fallback
+
+
+def _choice_codes(choice_list) -> dict[str, int]:
+    codes = choice_list.codes() if choice_list else []
+    try:
+        numbers = [int(c) for c in codes]
+        if all(str(n) == c for n, c in zip(numbers, codes)):
+            return dict(zip(codes, numbers))
+    except ValueError:
+        pass
+    return {c: i for i, c in enumerate(codes, start=1)}
+
+
+def _specials(question) -> tuple[str, ...]:
+    return tuple(s for s, allowed in ((NA, question.allow_na), (DK, question.allow_dk))
+                 if allowed)
+
+
+class _Column:
+    """How one question becomes one or more variables (the recipe, then the values)."""
+
+    def __init__(self, question, definition: Definition):
+        self.q = question
+        self.name = question.name
+        self.type = question.type
+        self.label = _text(question.label, question.name)
+        self.choice_list = definition.choice_list(question.list_name)
+        self.codes = _choice_codes(self.choice_list) if self.type in (
+            "select_one", "likert", "select_multiple") else {}
+
+    def wanted_names(self) -> list[str]:
+        if self.type == "select_multiple":
+            return [f"{self.name}_{code}" for code in self.codes]
+        return [self.name]
+
+    def variables(self, names: list[str], values: list[list]) -> list[Variable]:
+        specials = _specials(self.q)
+        if self.type == "select_multiple":
+            out = []
+            for name, code in zip(names, self.codes):
+                choice = self.choice_list.get(code)
+                label = f"{self.label}: {_text(choice.label, code)}"
+                out.append(Variable(name, label, "numeric", {0: "Không chọn", 1: "Có chọn"},
+                                    specials, f"{self.name} = {code}"))
+            return out
+        if self.type in ("select_one", "likert"):
+            labels = {number: _text(self.choice_list.get(code).label, code)
+                      for code, number in self.codes.items()}
+            return [Variable(names[0], self.label, "numeric", labels, specials, self.name)]
+        if self.type in NUMERIC_TYPES:
+            return [Variable(names[0], self.label, "numeric", {}, specials, self.name)]
+        if self.type == "date":
+            return [Variable(names[0], self.label, "date", {}, (), self.name)]
+        if self.type == "calculate":
+            numeric = all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                          for v in values[0])
+            return [Variable(names[0], self.label, "numeric" if numeric else "string", {}, (),
+                             self.name)]
+        return [Variable(names[0], self.label, "string", {}, (), self.name)]
+
+    def cells(self, answers: dict, calculated: dict) -> list:
+        if self.type == "calculate":
+            value = calculated.get(self.name, answers.get(self.name))
+            return [value if value is None or isinstance(value, (int, float, str))
+                    and not isinstance(value, bool) else str(value)]
+        value = answers.get(self.name)
+        if self.type == "select_multiple":
+            if value in (NA, DK):
+                return [value] * len(self.codes)
+            if not isinstance(value, list):
+                return [None] * len(self.codes)
+            chosen = set(value)
+            return [1 if code in chosen else 0 for code in self.codes]
+        if value is None:
+            return [None]
+        if self.type in ("select_one", "likert"):
+            if value in (NA, DK):
+                return [value]
+            return [self.codes.get(value)]
+        if self.type in NUMERIC_TYPES:
+            if value in (NA, DK) or isinstance(value, (int, float)):
+                return [value]
+            return [None]
+        if self.type == "date":
+            from datetime import date
+            try:
+                return [date.fromisoformat(value)]
+            except (TypeError, ValueError):
+                return [None]
+        return [str(value)]
+
+
+def _columns(definitions: list[Definition]) -> list[_Column]:
+    """Questions in the newest version's order, then those only older versions had."""
+    seen: set[str] = set()
+    out: list[_Column] = []
+    for definition in definitions:
+        for question in definition.questions():
+            if question.type in SKIPPED_TYPES or question.name in seen:
+                continue
+            seen.add(question.name)
+            out.append(_Column(question, definition))
+    return out
+
+
+def _rows(campaign: Campaign):
+    """The extract's raw rows, streamed: named columns only, never identifying data."""
+    query = (
+        select(Interview.id, InterviewVersion.disposition, InterviewVersion.finished_at,
+               InterviewVersion.questionnaire_version_id, InterviewVersion.answers,
+               InterviewVersion.calculated, SamplingCase.id.label("case_id"),
+               SamplingCase.stratum, SamplingCase.psu, SamplingCase.pik)
+        .select_from(InterviewVersion)
+        .join(Interview, Interview.id == InterviewVersion.interview_id)
+        .outerjoin(Assignment, Assignment.id == Interview.assignment_id)
+        .outerjoin(SamplingCase, SamplingCase.id == Assignment.case_id)
+        .where(*_approved_condition(campaign.id))
+        .order_by(Interview.id)
+        .execution_options(yield_per=2000))
+    return db.session.execute(query)
+
+
+def build_extract(campaign: Campaign, progress=None) -> Dataset:
+    """The analysis extract of the campaign's approved interviews (see the module doc)."""
+    rows = list(_rows(campaign))
+    if not rows:
+        raise _no_rows()
+    if progress:
+        progress(0.25)
+    weights = campaign_weights(campaign)
+    columns = _columns(_definitions({r.questionnaire_version_id for r in rows}))
+    values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
+    fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",
+                                              "psu", "pik", "weight")}
+    for r in rows:
+        fixed["resp_id"].append(r.id)
+        fixed["disposition"].append(DISPOSITION_CODES.get(r.disposition))
+        fixed["int_date"].append(r.finished_at.date() if r.finished_at else None)
+        fixed["stratum"].append(r.stratum)
+        fixed["psu"].append(r.psu)
+        fixed["pik"].append(r.pik)
+        fixed["weight"].append(weights.get(r.case_id) if r.case_id is not None else None)
+        answers, calculated = r.answers or {}, r.calculated or {}
+        for column, lists in zip(columns, values):
+            for target, cell in zip(lists, column.cells(answers, calculated)):
+                target.append(cell)
+    if progress:
+        progress(0.5)
+    with force_locale("vi"):
+        disposition_labels = {DISPOSITION_CODES[d.value]: str(DISPOSITION_LABELS[d])
+                              for d in Disposition}
+        fixed_variables = [
+            Variable("resp_id", "Mã phiếu (bí danh, không định danh)", source="interview.id"),
+            Variable("disposition", "Kết quả tiếp xúc (AAPOR)", "numeric", disposition_labels,
+                     source="interview.disposition"),
+            Variable("int_date", "Ngày phỏng vấn", "date", source="interview.finished_at"),
+            Variable("stratum", "Tầng (thiết kế mẫu)", "string", source="sampling plan"),
+            Variable("psu", "Đơn vị mẫu bậc một (PSU)", "string", source="sampling plan"),
+            Variable("pik", "Xác suất chọn vào mẫu", source="sampling plan"),
+            Variable("weight", "Trọng số thiết kế (sau khi dùng mẫu dự phòng)",
+                     source="sampling plan"),
+        ]
+    wanted = [v.name for v in fixed_variables] + [n for c in columns for n in c.wanted_names()]
+    names = datasets.variable_names(wanted)
+    variables = list(fixed_variables)
+    data = dict(fixed)
+    position = len(fixed_variables)
+    for column, lists in zip(columns, values):
+        chunk = names[position:position + len(lists)]
+        position += len(lists)
+        variables.extend(column.variables(chunk, lists))
+        data.update(zip(chunk, lists))
+    return Dataset(variables, data, title=campaign.title)
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+def export_dir() -> Path:
+    path = Path(current_app.instance_path) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def download_name(campaign: Campaign, fmt: str) -> str:
+    return f"campaign-{campaign.id}-extract.{datasets.EXTENSIONS[fmt]}"
+
+
+def write_export(campaign: Campaign, fmt: str, path: Path, progress=None) -> int:
+    """Build the extract and write it to ``path`` (atomically: a temporary file, renamed)."""
+    fmt = check_format(fmt)
+    dataset = build_extract(campaign, progress)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    os.close(descriptor)
+    try:
+        datasets.write(dataset, fmt, temporary,
+                       (lambda f: progress(0.5 + 0.5 * f)) if progress else None)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return dataset.n_rows
+
+
+def request_export(owner, campaign: Campaign, fmt: str | None) -> ExportFile | Job:
+    """A small export is written at once; a large one becomes a background job."""
+    fmt = check_format(fmt)
+    n = count_approved(campaign)
+    if n == 0:
+        raise _no_rows()
+    limit = current_app.config.get("EXPORT_INLINE_MAX_ROWS", INLINE_MAX_ROWS)
+    if n > limit:
+        return submit_job(owner, JOB_KIND, {"campaign_id": campaign.id, "format": fmt},
+                          organisation_id=campaign.organisation_id)
+    descriptor, name = tempfile.mkstemp(dir=export_dir(), suffix=f".{fmt}")
+    os.close(descriptor)
+    path = Path(name)
+    try:
+        write_export(campaign, fmt, path)
+        data = path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+    return ExportFile(None, download_name(campaign, fmt), MEDIA_TYPES[fmt], data)
+
+
+def run_export_job(job: Job, progress) -> dict:
+    """The job kind's body: write the file into the instance folder, named by the job."""
+    campaign = db.session.get(Campaign, job.params.get("campaign_id"))
+    if campaign is None:
+        raise NotFound(_("The campaign no longer exists."))
+    fmt = check_format(job.params.get("format"))
+    path = export_dir() / f"job-{job.id}.{datasets.EXTENSIONS[fmt]}"
+    rows = write_export(campaign, fmt, path,
+                        lambda f: progress(int(5 + 90 * f), _("Writing the export")))
+    return {"rows": rows, "format": fmt, "size_mb": round(path.stat().st_size / 1e6, 2)}
+
+
+def export_jobs(campaign: Campaign, owner_id: int | None) -> list[Job]:
+    """The caller's export jobs of this campaign, newest first."""
+    jobs = db.session.scalars(select(Job).where(Job.kind == JOB_KIND, Job.owner_id == owner_id)
+                              .order_by(Job.id.desc()).limit(200))
+    return [j for j in jobs if j.params.get("campaign_id") == campaign.id][:20]
+
+
+def job_file(campaign: Campaign, job_id: int | None) -> ExportFile:
+    """The file a finished export job wrote, or a clear refusal."""
+    job = db.session.get(Job, job_id) if job_id is not None else None
+    if job is None or job.kind != JOB_KIND or job.params.get("campaign_id") != campaign.id:
+        raise NotFound(_("There is no such export of this campaign."))
+    if job.status != JobStatus.DONE:
+        raise NotFound(_("This export is not finished."))
+    fmt = job.params["format"]
+    path = export_dir() / f"job-{job.id}.{datasets.EXTENSIONS[fmt]}"
+    if not path.exists():
+        raise NotFound(_("The export file is no longer available; export again."))
+    return ExportFile(path, download_name(campaign, fmt), MEDIA_TYPES[fmt])
