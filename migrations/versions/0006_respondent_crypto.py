@@ -44,6 +44,8 @@ def upgrade():
                                   existing_nullable=False, postgresql_using='data::text')
         t, rows = _rows(table)
         for row_id, data in rows:
+            if isinstance(data, str) and data.startswith('gAAAAA'):
+                continue  # already a Fernet token (JSON text never starts with "g")
             value = json.loads(data) if isinstance(data, str) else (data or {})
             op.get_bind().execute(t.update().where(t.c.id == row_id)
                                   .values(data=encrypt_json(value, ring)))

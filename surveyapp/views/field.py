@@ -7,11 +7,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..auth.policy import current_principal, public, requires
+from ..auth.policy import can, current_principal, public, requires
 from ..errors import DomainError
 from ..extensions import db
 from ..forms.field import AssignForm, ConfirmForm, ResolveForm, ReviewForm
-from ..models import Assignment, Interview, InterviewRespondent
+from ..models import Assignment, Interview
 from ..models.codes import (
     ASSIGNMENT_STATUS_LABELS,
     DISPOSITION_LABELS,
@@ -21,6 +21,7 @@ from ..models.codes import (
 from ..questionnaires import Questionnaire as Definition
 from ..services import assignments as assignment_service
 from ..services import interviews as interview_service
+from ..services import respondents as respondent_service
 from ._helpers import actor, load_campaign, show_domain_error
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -171,11 +172,12 @@ def interview(interview):
     """One interview: its answers, versions, kept conflicts, and the review decision."""
     form = ReviewForm(seen_version=str(interview.version))
     d = Definition.from_dict(interview.current.questionnaire_version.document)
+    show = can("respondent.view", interview)
     return render_template("field/interview.html", interview=interview, d=d, lang=_lang(),
                            form=form, resolve_form=ResolveForm(), labels=_labels(),
-                           has_respondent=db.session.query(InterviewRespondent.id).filter(
-                               InterviewRespondent.version_id == interview.current.id
-                           ).first() is not None)
+                           has_respondent=respondent_service.has_respondent(interview),
+                           respondent=respondent_service.respondent_data(interview)
+                           if show else None)
 
 
 @bp.route("/interviews/<int:interview_id>/review", methods=["POST"])

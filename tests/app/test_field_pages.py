@@ -288,7 +288,8 @@ def test_the_review_queue_and_the_interview_page(client, auth, world):
     assert interview.uuid in page and 'data-testid="review-form"' in page
     assert re.search(r'<input[^>]*name="seen_version"[^>]*value="1"', page)
     assert "Ông/bà đã đến bộ phận một cửa chưa?" in page and "42" in page
-    assert "Phạm Thị Dung" not in page  # identifying data stay apart
+    # identifying data: apart from the answers, shown to supervisors while fielding (issue 8)
+    assert 'data-testid="respondent"' in page and "Phạm Thị Dung" in page
     empty = text(client.get(f"/field/campaigns/{world.campaign}/review?status=rejected"))
     assert "Không có phiếu nào cần duyệt." in empty
     # An unknown status filter falls back to the waiting list, never a 500.
