@@ -127,6 +127,19 @@ MATRIX: dict[str, Expect] = {
     "field.interview": Expect(FIELD_MANAGERS, ADMIN),
     "field.review": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
     "field.resolve": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    # Quality control and response rates (issue 8): dashboards for the organisation's
+    # administrators, analysts and supervisors; back-checks for supervisors and org admins.
+    "quality.rates": Expect(ADMIN | {"org_admin", "analyst", "supervisor"}, ADMIN),
+    "quality.rates_export": Expect(ADMIN | {"org_admin", "analyst", "supervisor"}, ADMIN),
+    "quality.dashboard": Expect(ADMIN | {"org_admin", "analyst", "supervisor"}, ADMIN),
+    "quality.back_checks": Expect(FIELD_MANAGERS, ADMIN),
+    "quality.draw_back_checks": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    "quality.record_back_check": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    # Bulk import of responses (issue 8): the campaign's supervisors and administrators;
+    # the import's page and report are its job's (its owner's).
+    "response_import.upload": Expect(FIELD_MANAGERS, ADMIN),
+    "response_import.status": Expect(ADMIN | {"interviewer"}, ADMIN),
+    "response_import.report": Expect(ADMIN | {"interviewer"}, ADMIN),
     # Exports for statisticians (issue 8): analysts, supervisors and organisation admins.
     "exports.index": Expect(SAMPLING_VIEWERS, ADMIN),
     "exports.create": Expect(SAMPLING_VIEWERS, ADMIN, method="POST"),
