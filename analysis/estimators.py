@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _logit as _lg
 from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve
 from .design import SurveyDesign
 from .errors import DataError
@@ -381,31 +382,6 @@ def _replicate_logit_intervals(design, thetas, p, ddf, alpha):
 
 
 # ---------------------------------------------------------------- logit intervals
-_EPS = np.finfo(float).eps
-_THRESH = 30.0
-
-
-def _linkinv(eta: np.ndarray) -> np.ndarray:
-    # R's C logit_linkinv, clamped the same way
-    inner = np.exp(np.clip(eta, -_THRESH, _THRESH))
-    tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, 1 / _EPS, inner))
-    return tmp / (1 + tmp)
-
-
-def _mu_eta(eta: np.ndarray) -> np.ndarray:
-    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
-    return np.where((eta > _THRESH) | (eta < -_THRESH), _EPS, e / ((1 + e) * (1 + e)))
-
-
-def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y > 0, y * np.log(y / mu), 0.0)
-
-
-def _dev_resids(y, mu, wt):
-    return 2 * wt * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
-
-
 def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
     """``svyciprop(method="logit")``: Wald interval on the logit scale of the
     intercept-only quasibinomial ``svyglm``, fitted by R's IRLS so the numbers agree."""
@@ -428,13 +404,13 @@ def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
             pw = ww / (W / cnt)[d]
         mustart = (pw * y + 0.5) / (pw + 1)
         eta = np.log(mustart / (1 - mustart))
-        mu = _linkinv(eta)
-        devold = np.bincount(d, weights=_dev_resids(y, mu, pw), minlength=D)
+        mu = _lg.linkinv(eta)
+        devold = np.bincount(d, weights=_lg.binomial_dev_resids(y, mu, pw), minlength=D)
         conv = np.zeros(D, dtype=bool)
         beta_d = np.full(D, np.nan)
         wt_last = np.zeros(len(idx))
         for _ in range(25):
-            mueta = _mu_eta(eta)
+            mueta = _lg.mu_eta(eta)
             varmu = mu * (1 - mu)
             good = (pw > 0) & (mueta != 0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -448,8 +424,8 @@ def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
             upd = active[d]
             wt_last = np.where(upd, wt, wt_last)
             eta = np.where(upd, beta_d[d], eta)
-            mu = np.where(upd, _linkinv(eta), mu)
-            dev = np.bincount(d, weights=_dev_resids(y, mu, pw), minlength=D)
+            mu = np.where(upd, _lg.linkinv(eta), mu)
+            dev = np.bincount(d, weights=_lg.binomial_dev_resids(y, mu, pw), minlength=D)
             with np.errstate(divide="ignore", invalid="ignore"):
                 done = np.abs(dev - devold) / (np.abs(dev) + 0.1) < 1e-8
             conv = conv | (active & done)
@@ -459,7 +435,7 @@ def _logit_intervals(design, items, prop_cols, P, dom, D, ddf, alpha):
         coef[:, c] = beta_d
         # svyglm's sandwich: estfun = x * working residual * working weight, times (X'WX)^-1
         with np.errstate(divide="ignore", invalid="ignore"):
-            resid = (y - mu) / _mu_eta(eta)
+            resid = (y - mu) / _lg.mu_eta(eta)
             ainv = 1.0 / np.bincount(d, weights=wt_last, minlength=D)
             S[idx, c] = resid * wt_last * ainv[d]
     var = domain_variance(design, S, P[:, prop_cols], dom, D)

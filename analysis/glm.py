@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _logit as _lg
 from .covariance import score_covariance
 from .design import SurveyDesign
 from .errors import AnalysisWarning, DataError
@@ -59,30 +60,13 @@ __all__ = ["FAMILIES", "Coefficient", "GLMResult", "glm", "fit_frame"]
 #: families of :func:`glm`, R's names
 FAMILIES = ("gaussian", "binomial", "quasibinomial")
 
-_EPS = float(np.finfo(float).eps)
-_THRESH = 30.0  # R's C logit functions clamp at |eta| > 30
+_EPS = _lg.EPS
 _EPSILON = 1e-8  # glm.control()$epsilon
 _MAXIT = 25  # glm.control()$maxit
 _ALIAS_TOL = 1e-7
 
 
 # ------------------------------------------------------------------ families (R's C code)
-def _logit_linkinv(eta: np.ndarray) -> np.ndarray:
-    tmp = np.where(eta < -_THRESH, _EPS,
-                   np.where(eta > _THRESH, 1 / _EPS, np.exp(np.clip(eta, -_THRESH, _THRESH))))
-    return tmp / (1 + tmp)
-
-
-def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
-    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
-    return np.where((eta > _THRESH) | (eta < -_THRESH), _EPS, e / ((1 + e) * (1 + e)))
-
-
-def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y > 0, y * np.log(y / mu), 0.0)
-
-
 class _Family:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -92,17 +76,17 @@ class _Family:
         return np.log(mu / (1 - mu)) if self.logit else mu
 
     def linkinv(self, eta):
-        return _logit_linkinv(eta) if self.logit else eta
+        return _lg.linkinv(eta) if self.logit else eta
 
     def mu_eta(self, eta):
-        return _logit_mu_eta(eta) if self.logit else np.ones_like(eta)
+        return _lg.mu_eta(eta) if self.logit else np.ones_like(eta)
 
     def variance(self, mu):
         return mu * (1 - mu) if self.logit else np.ones_like(mu)
 
     def dev_resids(self, y, mu, wt):
         if self.logit:
-            return 2 * wt * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
+            return _lg.binomial_dev_resids(y, mu, wt)
         return wt * (y - mu) ** 2
 
     def mustart(self, y, wt):

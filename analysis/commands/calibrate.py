@@ -17,9 +17,10 @@ from typing import Any
 
 from .design_options import (
     CALIBRATION_CHOICES,
-    add_design_arguments,
+    add_data_and_design_arguments,
     design_from_args,
     parse_pair,
+    read_data,
     read_totals,
 )
 
@@ -48,9 +49,7 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="FILE.csv",
-                        help="comma-separated file with a header row")
-    add_design_arguments(parser, calibration=False)
+    add_data_and_design_arguments(parser, calibration=False)
     c = parser.add_argument_group("calibration")
     c.add_argument("--method", required=True, choices=CALIBRATION_CHOICES,
                    help="poststratify | rake | linear | raking | logit")
@@ -70,9 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from ..calibration import build_model
-    from ..io import read_csv
-
-    data = read_csv(args.data)
+    data = read_data(args)
     totals = read_totals(args.totals)
     design = design_from_args(args, data)
     cal = design.calibrate(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .design_options import add_design_arguments, design_from_args
+from .design_options import add_data_and_design_arguments, design_from_args, read_data
 
 NAME = "chisq"
 HELP = "design-based chi-square test for a two-way table (svychisq, Rao-Scott)"
@@ -33,9 +33,7 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="FILE.csv",
-                        help="comma-separated file with a header row")
-    add_design_arguments(parser)
+    add_data_and_design_arguments(parser)
     t = parser.add_argument_group("test")
     t.add_argument("--vars", required=True, metavar="A,B",
                    help="the two variables of the table (rows, columns)")
@@ -45,15 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from ..errors import DataError
-    from ..io import read_csv
     from ..svytests import chisq
 
     names = [p.strip() for p in args.vars.split(",")]
     if len(names) != 2 or not all(names):
         raise DataError(f"--vars: expected two column names A,B; got {args.vars!r}")
-    data = read_csv(args.data)
-    for name in names:
-        if name not in data:
-            raise DataError(f"unknown column {name!r} in {args.data}")
+    data = read_data(args, names)
     design = design_from_args(args, data)
     return chisq(design, names[0], names[1], statistic=args.statistic).to_dict()

@@ -36,6 +36,37 @@ REPLICATE_CHOICES = ("JK1", "JKn", "BRR", "Fay", "bootstrap")
 CALIBRATION_CHOICES = ("poststratify", "rake", "linear", "raking", "logit")
 
 
+def level_type(text: str) -> float:
+    """argparse type of ``--level``: a confidence level strictly between 0 and 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return v
+
+
+def add_data_and_design_arguments(parser: argparse.ArgumentParser, *,
+                                  calibration: bool = True) -> None:
+    """``--data FILE.csv`` followed by the design options: what every subcommand starts with."""
+    parser.add_argument("--data", required=True, metavar="FILE.csv",
+                        help="comma-separated file with a header row")
+    add_design_arguments(parser, calibration=calibration)
+
+
+def read_data(args: argparse.Namespace, columns=()) -> Any:
+    """The ``--data`` file's columns, after checking that every named column is there."""
+    from ..errors import DataError
+    from ..io import read_csv
+
+    data = read_csv(args.data)
+    for name in columns:
+        if name not in data:
+            raise DataError(f"unknown column {name!r} in {args.data}")
+    return data
+
+
 def add_design_arguments(parser: argparse.ArgumentParser, *, calibration: bool = True) -> None:
     """Add the svydesign, replicate-weight and calibration options to a subcommand's parser.
 

@@ -3,8 +3,8 @@
 Output: a JSON list, one object per (estimand, variable, category, domain)::
 
     {"estimand": "mean"|"total"|"proportion"|"ratio"|"quantile", "variable": ...,
-     "category": ... or null, "quantile": null or p, "domain": {"G1": "value", ...} or null, "estimate": ...,
-     "se": ..., "ci_low": ..., "ci_high": ..., "deff": ... (with --deff), "n": ...}
+     "category": ... or null, "quantile": null or p, "domain": {"G1": "value", ...} or null,
+     "estimate": ..., "se": ..., "ci_low": ..., "ci_high": ..., "deff": ... (with --deff), "n": ...}
 
 NaN and infinities are written as null.
 """
@@ -14,7 +14,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .design_options import add_design_arguments, design_from_args
+from .design_options import (
+    add_data_and_design_arguments,
+    design_from_args,
+    level_type,
+    read_data,
+)
 
 NAME = "estimate"
 HELP = "design-based means, totals, proportions and ratios (svymean/svytotal/svyratio/svyby)"
@@ -52,20 +57,8 @@ def _comma_list(text: str | None) -> list[str]:
     return parts
 
 
-def _level(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return v
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="FILE.csv",
-                        help="comma-separated file with a header row")
-    add_design_arguments(parser)
+    add_data_and_design_arguments(parser)
     e = parser.add_argument_group("estimands (each a comma-separated list)")
     e.add_argument("--mean", metavar="V1,V2", default=None, help="means (svymean)")
     e.add_argument("--total", metavar="V1,V2", default=None, help="totals (svytotal)")
@@ -86,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o = parser.add_argument_group("output")
     o.add_argument("--by", metavar="G1[,G2]", default=None,
                    help="domain variables; several are crossed (svyby)")
-    o.add_argument("--level", type=_level, default=0.95, metavar="0.95",
+    o.add_argument("--level", type=level_type, default=0.95, metavar="0.95",
                    help="confidence level (default 0.95)")
     o.add_argument("--deff", action="store_true",
                    help="add design effects against SRS without replacement (deff=TRUE)")
@@ -98,7 +91,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     from ..errors import DataError
     from ..estimators import estimate
-    from ..io import read_csv
 
     try:
         means = _comma_list(args.mean)
@@ -117,10 +109,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not (means or totals or props or ratios or q_vars):
         raise DataError("nothing to estimate: give --mean, --total, --proportion, --ratio "
                         "or --quantile")
-    data = read_csv(args.data)
-    for name in means + totals + props + by + q_vars + [c for r in ratios for c in r]:
-        if name not in data:
-            raise DataError(f"unknown column {name!r} in {args.data}")
+    data = read_data(args, means + totals + props + by + q_vars + [c for r in ratios for c in r])
     design = design_from_args(args, data)
     records: list[dict[str, Any]] = []
     if means or totals or props or ratios:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .design_options import add_design_arguments, design_from_args
+from .design_options import add_data_and_design_arguments, design_from_args, read_data
 
 NAME = "glm"
 HELP = "survey-weighted regression: gaussian, binomial, quasibinomial (svyglm)"
@@ -35,9 +35,7 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="FILE.csv",
-                        help="comma-separated file with a header row")
-    add_design_arguments(parser)
+    add_data_and_design_arguments(parser)
     m = parser.add_argument_group("model")
     m.add_argument("--formula", required=True, metavar='"y ~ x1 + factor(x2)"',
                    help="R model formula")
@@ -47,8 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     from ..glm import glm
-    from ..io import read_csv
-
-    data = read_csv(args.data)
+    data = read_data(args)
     design = design_from_args(args, data)
     return glm(args.formula, design, family=args.family).to_records()

@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .design_options import add_design_arguments, design_from_args
+from .design_options import (
+    add_data_and_design_arguments,
+    design_from_args,
+    level_type,
+    read_data,
+)
 
 NAME = "ttest"
 HELP = "design-based t-test for the difference of two group means (svyttest)"
@@ -28,36 +33,19 @@ example:
 """
 
 
-def _level(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return v
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, metavar="FILE.csv",
-                        help="comma-separated file with a header row")
-    add_design_arguments(parser)
+    add_data_and_design_arguments(parser)
     t = parser.add_argument_group("test")
     t.add_argument("--var", required=True, metavar="V", help="numeric variable")
     t.add_argument("--by", required=True, metavar="G",
                    help="grouping variable with exactly two values")
-    t.add_argument("--level", type=_level, default=0.95, metavar="0.95",
+    t.add_argument("--level", type=level_type, default=0.95, metavar="0.95",
                    help="confidence level of the interval (default 0.95)")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from ..errors import DataError
-    from ..io import read_csv
     from ..svytests import ttest
 
-    data = read_csv(args.data)
-    for name in (args.var, args.by):
-        if name not in data:
-            raise DataError(f"unknown column {name!r} in {args.data}")
+    data = read_data(args, (args.var, args.by))
     design = design_from_args(args, data)
     return ttest(design, args.var, args.by, confidence_level=args.level).to_dict()
