@@ -13,7 +13,7 @@ from .base import Form
 
 class BackCheckDrawForm(Form):
     share = DecimalField(_l("Share of completed interviews (%)"), default=10, places=None,
-                         validators=[InputRequired(_l("Enter a share between 1 and 100.")),
+                         validators=[InputRequired(_l("Enter a share between 0.1 and 100.")),
                                      NumberRange(min=0.1, max=100,
                                                  message=_l("Between 0.1 and 100."))])
     seed = IntegerField(_l("Seed (empty: chosen at random and stored)"),

@@ -206,7 +206,7 @@ def _parse_share(share) -> float:
         value = math.nan
     if not (0 < value <= 1):
         raise QualityInputError(_("The share must be more than 0 and at most 100%."),
-                                {"share": _("Between 1 and 100.")})
+                                {"share": _("Between 0.1 and 100.")})
     return value
 
 
