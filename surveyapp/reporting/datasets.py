@@ -255,6 +255,8 @@ def write_xlsx(dataset: Dataset, path: str | Path, progress: Progress | None = N
     codebook.write_row(0, 0, CODEBOOK_HEADERS, bold)
     for r, row in enumerate(codebook_rows(dataset), start=1):
         for c, value in enumerate(row):
+            if value == "":
+                continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 codebook.write_number(r, c, value)
             else:

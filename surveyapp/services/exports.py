@@ -166,7 +166,7 @@ class _Column:
             for name, code in zip(names, self.codes):
                 choice = self.choice_list.get(code)
                 label = f"{self.label}: {_text(choice.label, code)}"
-                out.append(Variable(name, label, "numeric", {0: "Không chọn", 1: "Có chọn"},
+                out.append(Variable(name, label, "numeric", {0: _("Not chosen"), 1: _("Chosen")},
                                     specials, f"{self.name} = {code}"))
             return out
         if self.type in ("select_one", "likert"):
@@ -276,33 +276,35 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
         disposition_labels = {DISPOSITION_CODES[d.value]: str(DISPOSITION_LABELS[d])
                               for d in Disposition}
         fixed_variables = [
-            Variable("resp_id", "Mã phiếu (bí danh, không định danh)", source="interview.id"),
-            Variable("disposition", "Kết quả tiếp xúc (AAPOR)", "numeric", disposition_labels,
+            Variable("resp_id", _("Respondent id (a pseudonym, not identifying)"), source="interview.id"),
+            Variable("disposition", _("Disposition (AAPOR)"), "numeric", disposition_labels,
                      source="interview.disposition"),
-            Variable("int_date", "Ngày phỏng vấn", "date", source="interview.finished_at"),
-            Variable("stratum", "Tầng (thiết kế mẫu)", "string", source="sampling plan"),
-            Variable("psu", "Đơn vị mẫu bậc một (PSU)", "string", source="sampling plan"),
-            Variable("pik", "Xác suất chọn vào mẫu", source="sampling plan"),
-            Variable("weight", "Trọng số thiết kế (sau khi dùng mẫu dự phòng)",
+            Variable("int_date", _("Interview date"), "date", source="interview.finished_at"),
+            Variable("stratum", _("Stratum (sample design)"), "string", source="sampling plan"),
+            Variable("psu", _("Primary sampling unit (PSU)"), "string", source="sampling plan"),
+            Variable("pik", _("Inclusion probability"), source="sampling plan"),
+            Variable("weight", _("Design weight (after the reserves used)"),
                      source="sampling plan"),
         ]
-    wanted = [v.name for v in fixed_variables] + [n for c in columns for n in c.wanted_names()]
-    names = datasets.variable_names(wanted)
-    variables = list(fixed_variables)
-    data = dict(fixed)
-    position = len(fixed_variables)
-    for column, lists in zip(columns, values):
-        chunk = names[position:position + len(lists)]
-        position += len(lists)
-        variables.extend(column.variables(chunk, lists))
-        data.update(zip(chunk, lists))
+        wanted = [v.name for v in fixed_variables] + [n for c in columns
+                                                      for n in c.wanted_names()]
+        names = datasets.variable_names(wanted)
+        variables = list(fixed_variables)
+        data = dict(fixed)
+        position = len(fixed_variables)
+        for column, lists in zip(columns, values):
+            chunk = names[position:position + len(lists)]
+            position += len(lists)
+            variables.extend(column.variables(chunk, lists))
+            data.update(zip(chunk, lists))
     return Dataset(variables, data, title=campaign.title)
 
 
 # ---- files ----------------------------------------------------------------------------------
 
 def export_dir() -> Path:
-    path = Path(current_app.instance_path) / "exports"
+    path = Path(current_app.config.get("EXPORT_DIR") or
+                Path(current_app.instance_path) / "exports")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
