@@ -51,6 +51,11 @@ def raw(table: str, row_id: int) -> str:
                                {"i": row_id}).scalar_one()
 
 
+def plain(value):
+    """A plain JSON column read raw: text on SQLite, already a dict on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def add_identifying_data(world) -> None:
     """Give both worlds' interviews a respondent and their cases label columns; fielding."""
     for context in ("own", "foreign"):
@@ -188,17 +193,40 @@ def test_keys_come_from_the_environment_or_a_generated_instance_file(tmp_path, m
     assert again.config["RESPONDENT_KEYS"] == flask_app.config["RESPONDENT_KEYS"]
 
 
-def test_the_migration_encrypts_rows_stored_in_plain_json(tmp_path):
-    app = create_app(app_config(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+@pytest.fixture
+def scratch_database_url(tmp_path, database_url):
+    """An empty database of the kind under test: a SQLite file, or a PostgreSQL database
+    created next to TEST_DATABASE_URL's and dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'm.sqlite3'}"
+        return
+    url = sa.engine.make_url(database_url)
+    name = f"{url.database}_resp_mig"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_migration_encrypts_rows_stored_in_plain_json(scratch_database_url):
+    app = create_app(app_config(scratch_database_url))
     with app.app_context():
-        upgrade(revision="0005_one_interview_per_case")
+        upgrade()
         world = builders.make_world()
         interview = _db.session.get(Interview, world.objects["own"]["interview"])
         version_id, case_id = interview.current.id, interview.assignment.case.id
+        _db.session.remove()
+        downgrade(revision="0005_one_interview_per_case")  # tokens back to plain JSON
+        assert plain(raw("sampling_case", case_id)) == {}
+        j = "CAST(:d AS JSONB)" if _db.engine.dialect.name == "postgresql" else ":d"
         _db.session.execute(sa.text(
-            "INSERT INTO interview_respondent (version_id, data) VALUES (:v, :d)"),
+            f"INSERT INTO interview_respondent (version_id, data) VALUES (:v, {j})"),
             {"v": version_id, "d": json.dumps({"name": NAME})})
-        _db.session.execute(sa.text("UPDATE sampling_case SET data = :d WHERE id = :i"),
+        _db.session.execute(sa.text(f"UPDATE sampling_case SET data = {j} WHERE id = :i"),
                             {"d": json.dumps({"name": CASE_NAME}), "i": case_id})
         _db.session.commit()
         _db.session.remove()
@@ -213,7 +241,7 @@ def test_the_migration_encrypts_rows_stored_in_plain_json(tmp_path):
         stored = _db.session.execute(sa.text(
             "SELECT data FROM interview_respondent WHERE version_id = :v"),
             {"v": version_id}).scalar_one()
-        assert json.loads(stored) == {"name": NAME}
+        assert plain(stored) == {"name": NAME}
         _db.session.remove()
         _db.engine.dispose()
 
