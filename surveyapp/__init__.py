@@ -93,6 +93,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import exports
 
     app.register_blueprint(exports.bp)  # issue 8: extracts for statisticians
+    from .views import response_import
+
+    app.register_blueprint(response_import.bp)  # issue 8: bulk import of responses
     from .views import quality
 
     app.register_blueprint(quality.bp)  # issue 8: response rates, QC flags, back-checks

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
     from .cli_respondents import respondents_cli
 
     app.cli.add_command(respondents_cli)
+    from .cli_responses import responses_cli
+
+    app.cli.add_command(responses_cli)
 
 
 def _fail(exc: DomainError):

@@ -23,15 +23,17 @@ class Table:
     rows: list[dict[str, object]]  # each row also carries "_line": its line in the file
 
 
-def read_table(filename: str, data: bytes, messages: dict[str, str], max_rows: int) -> Table:
-    """Parse ``data`` according to the file extension (.csv or .xlsx)."""
+def read_table(filename: str, data: bytes, messages: dict[str, str], max_rows: int, *,
+               keep_time: bool = False) -> Table:
+    """Parse ``data`` according to the file extension (.csv or .xlsx); XLSX date-times
+    become dates unless ``keep_time``."""
     name = (filename or "").lower()
     if not data:
         raise ValidationFailed(messages["empty"])
     if name.endswith(".csv"):
         table = _read_csv(data, messages)
     elif name.endswith(".xlsx"):
-        table = _read_xlsx(data, messages)
+        table = _read_xlsx(data, messages, keep_time)
     else:
         raise ValidationFailed(messages["extension"])
     if not table.rows:
@@ -75,7 +77,7 @@ def _read_csv(data: bytes, messages: dict[str, str]) -> Table:
     return Table([h for h in headers if h], rows)
 
 
-def _read_xlsx(data: bytes, messages: dict[str, str]) -> Table:
+def _read_xlsx(data: bytes, messages: dict[str, str], keep_time: bool = False) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -97,7 +99,7 @@ def _read_xlsx(data: bytes, messages: dict[str, str]) -> Table:
             if not h:
                 continue
             v = values[i] if i < len(values) else None
-            if isinstance(v, datetime):
+            if isinstance(v, datetime) and not keep_time:
                 v = v.date()
             if v is None:
                 v = ""

@@ -135,6 +135,11 @@ MATRIX: dict[str, Expect] = {
     "quality.back_checks": Expect(FIELD_MANAGERS, ADMIN),
     "quality.draw_back_checks": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
     "quality.record_back_check": Expect(FIELD_MANAGERS, ADMIN, method="POST"),
+    # Bulk import of responses (issue 8): the campaign's supervisors and administrators;
+    # the import's page and report are its job's (its owner's).
+    "response_import.upload": Expect(FIELD_MANAGERS, ADMIN),
+    "response_import.status": Expect(ADMIN | {"interviewer"}, ADMIN),
+    "response_import.report": Expect(ADMIN | {"interviewer"}, ADMIN),
     # Exports for statisticians (issue 8): analysts, supervisors and organisation admins.
     "exports.index": Expect(SAMPLING_VIEWERS, ADMIN),
     "exports.create": Expect(SAMPLING_VIEWERS, ADMIN, method="POST"),
