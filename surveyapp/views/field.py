@@ -21,6 +21,7 @@ from ..models.codes import (
 from ..questionnaires import Questionnaire as Definition
 from ..services import assignments as assignment_service
 from ..services import interviews as interview_service
+from ..services import quality as quality_service
 from ..services import respondents as respondent_service
 from ._helpers import actor, load_campaign, show_domain_error
 
@@ -161,9 +162,11 @@ def review_queue(campaign):
     status = request.args.get("status") or None
     if status not in (None, *interview_service.REVIEW_ACTIONS_STATUSES):
         status = None
+    interviews = interview_service.review_queue(campaign, status)
     return render_template("field/review_queue.html", campaign=campaign, status=status,
-                           interviews=interview_service.review_queue(campaign, status),
-                           labels=_labels())
+                           interviews=interviews, labels=_labels(),
+                           # issue 8: the automatic QC flags of the listed interviews
+                           flags=quality_service.flags_for(campaign, interviews))
 
 
 @bp.route("/interviews/<int:interview_id>")
