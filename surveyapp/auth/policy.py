@@ -298,6 +298,7 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "field.manage": _field_manage,
     "export.campaign": _export_campaign,
     "respondent.view": _respondent_view,
+    "respondent.purge": _campaign_submit,  # the organisation's administrators
     "quality.view": _quality_view,
     "quality.back_check": _back_check_manage,
 }
