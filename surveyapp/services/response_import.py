@@ -51,11 +51,13 @@ from ..models import (
     Interview,
     InterviewRespondent,
     InterviewVersion,
+    RespondentKey,
     SamplingCase,
 )
 from ..models._types import utcnow
 from ..models.codes import AssignmentStatus, AuditAction, Disposition, ReviewStatus, Role
-from . import audit, interviews
+from ..quality.flags import respondent_key
+from . import audit, interviews, respondent_keys
 from .registry import upload_messages
 
 UUID_NAMESPACE = uuid_module.UUID("6f1c2a3e-8d2b-5c1e-9a47-3b1d0e5f7a10")  # fixed forever
@@ -443,6 +445,7 @@ def _fail(problems: list[Problem], rows: int, count: int | None = None) -> None:
 _INSERT_INTERVIEW = insert(Interview.__table__)
 _INSERT_VERSION = insert(InterviewVersion.__table__)
 _INSERT_RESPONDENT = insert(InterviewRespondent.__table__)
+_INSERT_KEY = insert(RespondentKey.__table__)
 _UPDATE_ASSIGNMENT = (update(Assignment.__table__)
                       .where(Assignment.__table__.c.id == bindparam("a_id"))
                       .values(status=bindparam("a_status"),
@@ -456,6 +459,7 @@ def _store(actor, campaign: Campaign, new: list[interviews.Submission], status: 
     now = utcnow()
     conn = db.session.connection()
     a_status = (AssignmentStatus.APPROVED if approve else AssignmentStatus.SUBMITTED).value
+    hash_secret = respondent_keys.hash_key()
     for start in range(0, len(new), CHUNK):
         chunk = new[start:start + CHUNK]
         rows = []
@@ -478,6 +482,15 @@ def _store(actor, campaign: Campaign, new: list[interviews.Submission], status: 
             conn.execute(_INSERT_RESPONDENT, [
                 interviews.respondent_row(s, version_ids[ids[s.uuid]])
                 for s in with_respondent])
+            # QC: the keyed hash of the contact data, as the API stores it (respondent_keys).
+            keys = []
+            for s in with_respondent:
+                key_hash = respondent_key(s.respondent, hash_secret)
+                if key_hash is not None:
+                    keys.append({"version_id": version_ids[ids[s.uuid]],
+                                 "campaign_id": campaign.id, "key_hash": key_hash})
+            if keys:
+                conn.execute(_INSERT_KEY, keys)
         marked = [{"a_id": s.assignment.id, "a_status": a_status,
                    "a_disposition": s.disposition} for s in chunk if s.assignment is not None]
         if marked:

@@ -103,6 +103,9 @@ def test_csv_rows_become_submitted_interviews_with_respondents_apart(world):
         InterviewRespondent.version_id == interviews[0].versions[0].id))
     assert respondent.data == {"name": "Phạm Thị Dung", "phone": "0909123456"}
     assert "name" not in answers[0] and "respondent_name" not in answers[0]
+    from surveyapp.models import RespondentKey
+
+    assert count(RespondentKey, RespondentKey.version_id == interviews[0].versions[0].id) == 1
     # local times without an offset are Vietnam's
     assert interviews[0].versions[0].started_at.hour in (1, 8)
     assigned = _db.session.get(Assignment, world.assignments[0])
