@@ -23,6 +23,7 @@ from .registry import (
 )
 from .sampling_plans import SamplingCase, SamplingPlan
 from .users import ApiToken, Membership, User
+from .weighting import UnitWeight, WeightRun
 
 __all__ = [
     "AdminUnit", "AdminUnitSuccession", "Agency", "AgencySuccession", "ApiToken", "AuditEvent",
@@ -32,4 +33,5 @@ __all__ = [
     "Assignment", "Interview", "InterviewConflict", "InterviewRespondent", "InterviewVersion",
     "campaign_agency", "campaign_procedure", "procedure_agency",
     "BackCheck", "BackCheckDraw", "RespondentKey",
+    "UnitWeight", "WeightRun",
 ]
