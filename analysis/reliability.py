@@ -1,0 +1,198 @@
+"""Reliability and disclosure rules for published figures (scorecards, issue 9).
+
+- :func:`nchs_proportion` — the NCHS Data Presentation Standards for Proportions
+  (Parker et al. 2017): Korn–Graubard confidence interval, effective sample size and the
+  flags "suppress" / "review" (statistical review) / "present".
+- :func:`cv_rule` — a configurable coefficient-of-variation rule.
+- :func:`small_cells` — suppression of cells that could identify a respondent (fewer
+  than a configurable minimum of unweighted respondents).
+
+Pure functions over arrays; every threshold is an argument.
+
+References
+----------
+Parker, J. D., Talih, M., Malec, D. J., et al. (2017). National Center for Health
+Statistics Data Presentation Standards for Proportions. *Vital Health Stat* 2(175).
+Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for proportions with small
+expected number of positive counts estimated from survey data. *Survey Methodology*
+24, 193–201.
+Lumley, T. (2010). *Complex Surveys*, §2.4 (``svyciprop(method = "beta")``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .errors import DataError
+
+__all__ = ["NCHSResult", "cv_rule", "df_adjusted", "effective_sample_size", "korn_graubard",
+           "nchs_proportion", "small_cells"]
+
+SUPPRESS, REVIEW, PRESENT = "suppress", "review", "present"
+
+
+def _arr(x) -> np.ndarray:
+    return np.atleast_1d(np.asarray(x, dtype=float))
+
+
+def effective_sample_size(p, se, n) -> np.ndarray:
+    """NCHS effective sample size ``n / deff``, ``deff = se² / (p (1 - p) / n)``.
+
+    A design effect below 1 is set to 1 (``n_eff <= n``); ``p`` of 0 or 1 (or a zero
+    SE) gives ``n_eff = n`` (Parker et al. 2017, "effective sample size").
+    """
+    p, se, n = np.broadcast_arrays(_arr(p), _arr(se), _arr(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = p * (1 - p) / se ** 2
+    return np.where((p <= 0) | (p >= 1) | ~(se > 0), n, np.minimum(raw, n))
+
+
+def df_adjusted(n_eff, n, df) -> np.ndarray:
+    """``n_eff × (t_{0.975, n-1} / t_{0.975, df})²``: the effective n of the KG interval.
+
+    Korn and Graubard (1998); R's ``svyciprop(method = "beta")`` with ``n`` its rows and
+    ``df`` its ``degf``. ``df`` infinite or NaN: no adjustment.
+    """
+    n_eff, n, df = np.broadcast_arrays(_arr(n_eff), _arr(n), _arr(df))
+    ok = np.isfinite(df) & (df > 0)
+    t_n = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+    t_df = stats.t.ppf(0.975, np.where(ok, df, 1.0))
+    return n_eff * np.where(ok, (t_n / t_df) ** 2, 1.0)
+
+
+def korn_graubard(p, n_eff, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Korn–Graubard interval: Clopper–Pearson with the (df-adjusted) effective n.
+
+    ``x = p n_eff``; lower ``Beta_{α/2}(x, n_eff - x + 1)`` (0 when ``x = 0``), upper
+    ``Beta_{1-α/2}(x + 1, n_eff - x)`` (1 when ``x = n_eff``): R's
+    ``svyciprop(method = "beta")`` given the same effective n.
+    """
+    p, n_eff = np.broadcast_arrays(_arr(p), _arr(n_eff))
+    a = 1 - confidence_level
+    x = p * n_eff
+    with np.errstate(invalid="ignore"):
+        lo = np.where(x <= 0, 0.0, stats.beta.ppf(a / 2, x, n_eff - x + 1))
+        hi = np.where(x >= n_eff, 1.0, stats.beta.ppf(1 - a / 2, x + 1, n_eff - x))
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class NCHSResult:
+    """Per estimate: the Korn–Graubard CI, widths, effective n and the decision.
+
+    ``n_effective`` is the unadjusted effective n of rule 1.
+
+    ``flag`` is ``"suppress"``, ``"review"`` or ``"present"``; ``reasons`` lists the
+    rules that fired (``"n_eff<30"``, ``"width>=0.30"``, ``"relative_width>130%"``,
+    ``"df<8"``, ``"p=0or1"``).
+    """
+
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    width: np.ndarray
+    relative_width: np.ndarray
+    n_effective: np.ndarray
+    flag: tuple[str, ...]
+    reasons: tuple[tuple[str, ...], ...]
+
+    @property
+    def reliable(self) -> np.ndarray:
+        return np.array([f == PRESENT for f in self.flag])
+
+
+def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
+                    max_width: float = 0.30, width_no_relative: float = 0.05,
+                    max_relative_width: float = 1.30, min_df: float = 8.0,
+                    confidence_level: float = 0.95) -> NCHSResult:
+    """The NCHS Data Presentation Standards for Proportions (Parker et al. 2017).
+
+    Parameters
+    ----------
+    p, se : array_like
+        Weighted proportions (0–1) and their design-based SEs.
+    n : array_like
+        Unweighted sample sizes of the denominators.
+    df : array_like
+        Degrees of freedom (PSUs minus strata in the domain); ``inf`` for none.
+
+    Returns
+    -------
+    NCHSResult
+
+    Notes
+    -----
+    The rules, in the standard's order:
+
+    1. effective sample size (:func:`effective_sample_size`) < 30 → suppress;
+    2. Korn–Graubard 95 % CI absolute width ≥ 0.30 → suppress;
+    3. absolute width > 0.05 and < 0.30 and relative width (width / p) > 130 % →
+       suppress (not applied to ``p = 0``, whose relative width is undefined);
+    4. otherwise present, but flagged for statistical review when df < 8 or when
+       ``p`` is 0 or 1 (no events: the CI has a bound at 0 or 1).
+
+    The effective n of rule 1 is :func:`effective_sample_size` (n ≥ 30 follows, as
+    ``n_eff <= n``); the interval uses its df-adjusted value (:func:`df_adjusted`).
+
+    An absolute width ≤ 0.05 is presented whatever the relative width.
+    """
+    p, se, n, df = np.broadcast_arrays(_arr(p), _arr(se), _arr(n), _arr(df))
+    if np.any((p < 0) | (p > 1)):
+        raise DataError("nchs_proportion: p must be proportions between 0 and 1")
+    n_eff = effective_sample_size(p, se, n)
+    lo, hi = korn_graubard(p, df_adjusted(n_eff, n, df), confidence_level)
+    width = hi - lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(p > 0, width / p, np.inf)
+    flags, reasons = [], []
+    for i in range(len(p)):
+        r: list[str] = []
+        if not n_eff[i] >= min_n_effective:
+            r.append("n_eff<30" if min_n_effective == 30 else f"n_eff<{min_n_effective:g}")
+        if not width[i] < max_width:
+            r.append("width>=0.30" if max_width == 0.30 else f"width>={max_width:g}")
+        elif p[i] > 0 and width[i] > width_no_relative and rel[i] > max_relative_width:
+            r.append("relative_width>130%")
+        if r:
+            flags.append(SUPPRESS)
+        else:
+            if df[i] < min_df:
+                r.append("df<8")
+            if p[i] <= 0 or p[i] >= 1:
+                r.append("p=0or1")
+            flags.append(REVIEW if r else PRESENT)
+        reasons.append(tuple(r))
+    return NCHSResult(lo, hi, width, rel, n_eff, tuple(flags), tuple(reasons))
+
+
+def cv_rule(estimate, se, *, thresholds: tuple[float, ...] = (0.2, 0.3),
+            labels: tuple[str, ...] = ("reliable", "caution", "unreliable")) -> tuple[str, ...]:
+    """Label each estimate by its coefficient of variation ``se / |estimate|``.
+
+    ``CV < thresholds[0]`` → ``labels[0]``, ..., ``CV ≥ thresholds[-1]`` → ``labels[-1]``
+    (``len(labels) == len(thresholds) + 1``); a zero or NaN estimate gets the last label.
+    """
+    if len(labels) != len(thresholds) + 1 or list(thresholds) != sorted(thresholds):
+        raise DataError("cv_rule: need increasing thresholds and one more label than them")
+    e, s = np.broadcast_arrays(_arr(estimate), _arr(se))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = s / np.abs(e)
+    out = []
+    for c in cv:
+        k = len(thresholds) if not np.isfinite(c) else int(np.searchsorted(thresholds, c,
+                                                                          side="right"))
+        out.append(labels[k])
+    return tuple(out)
+
+
+def small_cells(n, *, minimum: int = 10) -> np.ndarray:
+    """True where a cell has fewer than ``minimum`` unweighted respondents (suppress).
+
+    Cells of 1 or 2 respondents can identify a person (Decree 61/2018 Art. 27 requires
+    respondents' confidentiality); the minimum is configuration, 10 by default.
+    """
+    if minimum < 1:
+        raise DataError("small_cells: minimum must be at least 1")
+    return _arr(n) < minimum
