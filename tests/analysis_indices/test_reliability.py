@@ -85,8 +85,10 @@ def test_nchs_rules_at_their_boundaries():
     assert _flag(0.5, 0.02, 1000, 5) == ("review", ("df<8",))
     f, why = _flag(0.0, 0.0, 200, 50)
     assert f == "review" and why == ("p=0or1",)
+    # no events: Clopper-Pearson upper bound 1 - (alpha/2)^(1/n*) with the df-adjusted n*
+    n_star = df_adjusted(200.0, 200, 50)[0]
     assert nchs_proportion(0.0, 0.0, 200, 50).ci_high[0] == pytest.approx(
-        1 - 0.025 ** (1 / 200))
+        1 - 0.025 ** (1 / n_star))
 
 
 def test_effective_n_is_capped_at_n_and_df_adjusted():
