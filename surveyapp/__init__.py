@@ -99,6 +99,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import quality
 
     app.register_blueprint(quality.bp)  # issue 8: response rates, QC flags, back-checks
+    from .views import respondents
+
+    app.register_blueprint(respondents.bp)  # issue 8: respondents' identifying data, purge
 
 
 def register_errorhandlers(app: Flask) -> None:

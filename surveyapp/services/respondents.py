@@ -140,12 +140,12 @@ def purge_campaign(actor, campaign: Campaign, *, dry_run: bool = False,
     closed = closed_at(campaign)
     due = closed + timedelta(days=days) if closed is not None else None
     result = PurgeResult(campaign.id, campaign.title, closed, due)
-    if closed is None:
-        result.reason = "fielding"
-        return result
     respondent_ids = _respondent_ids(campaign.id)
     cases = _labelled_cases(campaign.id)
     result.respondents, result.case_labels = len(respondent_ids), len(cases)
+    if closed is None:
+        result.reason = "fielding"
+        return result
     if due > now:
         result.reason = "retention"
         return result

@@ -444,3 +444,55 @@ def test_analyst_pages_name_interviews_by_pseudonymous_ids_only(app, db, client,
     auth.login("a.analyst2")
     assert client.get(f"/field/interviews/{world.objects['own']['interview']}"
                       ).status_code == 403
+
+
+def test_the_org_admin_purges_from_the_campaign_page(app, db, client, auth, csrf):
+    with app.app_context():
+        world = _closed_world(app)
+        fielding_id = world.objects["own"]["campaign"]
+    from test_field_pages import login_with_csrf
+
+    login_with_csrf(client, world.logins["org_admin"])
+    page = client.get(f"/campaigns/{fielding_id}/respondents").get_data(as_text=True)
+    assert 'data-testid="respondents-count">1<' in page and 'data-testid="purge"' not in page
+    assert NAME not in page and PHONE not in page
+    # without the CSRF token: refused, nothing deleted
+    response = client.post(f"/campaigns/{fielding_id}/respondents/purge")
+    assert response.status_code in (302, 400)
+    with app.app_context():
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(
+            InterviewRespondent)) == 2
+
+    def token(url):
+        import re
+
+        html = client.get(url).get_data(as_text=True)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+    url = f"/campaigns/{fielding_id}/respondents"
+    # fielding: refused with a message
+    response = client.post(f"{url}/purge", data={"csrf_token": token(url)},
+                           follow_redirects=True)
+    assert "chỉ được xóa thông tin nhận dạng sau khi" in response.get_data(as_text=True).lower()
+    with app.app_context():
+        _close(world)
+    # closed, retention not passed: kept until the due date
+    response = client.post(f"{url}/purge", data={"csrf_token": token(url)},
+                           follow_redirects=True)
+    assert "được lưu giữ đến" in response.get_data(as_text=True)
+    app.config["RESPONDENT_RETENTION_DAYS"] = 0
+    try:
+        page = client.get(url).get_data(as_text=True)
+        assert 'data-testid="purge"' in page
+        response = client.post(f"{url}/purge", data={"csrf_token": token(url)},
+                               follow_redirects=True)
+    finally:
+        app.config["RESPONDENT_RETENTION_DAYS"] = 30
+    text = response.get_data(as_text=True)
+    assert "Đã xóa thông tin nhận dạng: 1 người trả lời, 1 trường hợp mẫu." in text
+    with app.app_context():
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(
+            InterviewRespondent)) == 1
+        event = _db.session.scalar(sa.select(AuditEvent).where(
+            AuditEvent.action == "delete", AuditEvent.object_id == str(fielding_id)))
+        assert event.actor_label == world.logins["org_admin"]

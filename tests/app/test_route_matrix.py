@@ -144,6 +144,9 @@ MATRIX: dict[str, Expect] = {
     "exports.index": Expect(SAMPLING_VIEWERS, ADMIN),
     "exports.create": Expect(SAMPLING_VIEWERS, ADMIN, method="POST"),
     "exports.download": Expect(SAMPLING_VIEWERS, ADMIN),
+    # Respondents' identifying data (issue 8): the purge page of the organisation's admins.
+    "respondents.index": Expect(ADMIN | {"org_admin"}, ADMIN),
+    "respondents.purge": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
