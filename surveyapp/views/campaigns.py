@@ -73,7 +73,8 @@ def detail(campaign):
                            status_labels=CAMPAIGN_STATUS_LABELS, transitions=transitions,
                            can_edit=can("campaign.edit", campaign), form=TransitionForm(),
                            can_questionnaire=can("questionnaire.list", campaign),
-                           can_sampling=can("sampling.view", campaign))
+                           can_sampling=can("sampling.view", campaign),
+                           can_export=can("export.campaign", campaign))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
