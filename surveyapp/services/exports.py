@@ -7,7 +7,7 @@ The extract has one row per approved interview (its current version, exactly wha
   those allowed to read it there); ``disposition`` (AAPOR code, numeric with labels) and
   ``int_date`` (the date the interview finished);
 * the design variables of the locked sampling plan: ``stratum``, ``psu``, ``pik`` (first-order
-  inclusion probability) and ``weight`` (after the reserves opened, ``campaign_weights``);
+  inclusion probability) and ``weight`` (after the reserves opened: ``campaign_weights``' rule);
   empty for walk-in interviews, which have no case;
 * the questionnaire's questions in document order (``note`` items skipped): single choice
   and Likert as numeric codes with the choice lists' Vietnamese labels (a list whose codes are
@@ -29,6 +29,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import force_locale
@@ -46,11 +47,17 @@ from ..models import (
     QuestionnaireVersion,
     SamplingCase,
 )
-from ..models.codes import DISPOSITION_LABELS, Disposition, JobStatus, ReviewStatus
+from ..models.codes import (
+    DISPOSITION_LABELS,
+    CaseStatus,
+    Disposition,
+    JobStatus,
+    ReviewStatus,
+)
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import datasets
 from ..reporting.datasets import DK, NA, Dataset, Variable
-from .assignments import campaign_weights
+from .assignments import case_weights, locked_plan
 from .jobs import submit_job
 
 JOB_KIND = "campaign_export"
@@ -246,6 +253,25 @@ def _rows(campaign: Campaign):
     return db.session.execute(query)
 
 
+def _weights(campaign: Campaign) -> dict[int, float]:
+    """``assignments.campaign_weights`` without loading the cases' identifying columns.
+
+    The plan's reserve rule (``case_weights``) runs on plain rows of the design columns.
+    """
+    plan = locked_plan(campaign)
+    if plan is None:
+        return {}
+    cases = db.session.execute(
+        select(SamplingCase.id, SamplingCase.stratum, SamplingCase.psu, SamplingCase.status,
+               SamplingCase.pik, SamplingCase.weight, SamplingCase.reserve_rank)
+        .where(SamplingCase.plan_id == plan.id)).all()
+    opened = set(db.session.scalars(
+        select(Assignment.case_id).join(SamplingCase, SamplingCase.id == Assignment.case_id)
+        .where(Assignment.campaign_id == campaign.id,
+               SamplingCase.status == CaseStatus.RESERVE.value)))
+    return case_weights(SimpleNamespace(cases=cases), opened)
+
+
 def build_extract(campaign: Campaign, progress=None) -> Dataset:
     """The analysis extract of the campaign's approved interviews (see the module doc)."""
     rows = list(_rows(campaign))
@@ -253,7 +279,7 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
         raise _no_rows()
     if progress:
         progress(0.25)
-    weights = campaign_weights(campaign)
+    weights = _weights(campaign)
     columns = _columns(_definitions({r.questionnaire_version_id for r in rows}))
     values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
     fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",

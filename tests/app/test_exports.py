@@ -387,3 +387,40 @@ def test_variable_names_are_valid_for_spss_and_stata():
     assert names == ["Cau_1_Danh_gia", "v_1abc", "if_", "q1", "Q1_2", "a" * 32,
                      "a" * 30 + "_2", "x", "v"]
     assert all(len(n) <= 32 and n[0].isalpha() for n in names)
+
+
+def test_campaign_page_links_to_the_exports(world, client, auth):
+    """Who may open the page at all is the route matrix's business (analysts, supervisors,
+    organisation admins)."""
+    login_analyst(world, auth)
+    assert 'data-testid="exports-link"' in client.get(
+        f"/campaigns/{world.campaign}").get_data(as_text=True)
+
+
+@pytest.fixture
+def app_context(app, db):
+    with app.app_context():
+        yield
+
+
+def test_weights_follow_the_reserve_rule_after_a_reserve_was_opened(app_context):
+    world = make_field_world(n_cases=4, prefix="r")
+    campaign = campaign_of(world)
+    version = frozen_version(campaign, export_document())
+    supervisor = user(world.supervisor)
+    done = submit(world, 0, ANSWERS[0], version.id)
+    interview_service.review_interview(supervisor, done, "approve", "")
+    person = user(world.interviewer)
+    refusal = payload(world, 1, answers={}, questionnaire_version_id=version.id,
+                      disposition="refusal")
+    assert interview_service.submit_interview(principal_for_user(person), person,
+                                              refusal).status == 201
+    refused = interview_service.get_by_uuid(refusal["uuid"])
+    interview_service.review_interview(supervisor, refused, "approve", "")
+    assignment_service.open_reserve(supervisor, refused.assignment)
+    dataset = service.build_extract(campaign)
+    weights = assignment_service.campaign_weights(campaign)
+    assert dataset.columns["weight"] == [weights[done.assignment.case_id],
+                                         weights[refused.assignment.case_id]]
+    assert dataset.columns["weight"] == [pytest.approx(8.0), pytest.approx(8.0)]  # 10 * 4/5
+    assert dataset.columns["disposition"] == [1, 3]  # complete, refusal
