@@ -6,6 +6,7 @@
 - :func:`cv_rule` — a configurable coefficient-of-variation rule.
 - :func:`small_cells` — suppression of cells that could identify a respondent (fewer
   than a configurable minimum of unweighted respondents).
+- :func:`scorecard` — the three applied to an :class:`analysis.indices.IndexResult`.
 
 Pure functions over arrays; every threshold is an argument.
 
@@ -28,7 +29,7 @@ from scipy import stats
 
 from .errors import DataError
 
-__all__ = ["NCHSResult", "cv_rule", "df_adjusted", "effective_sample_size", "korn_graubard",
+__all__ = ["NCHSResult", "ScorecardRow", "cv_rule", "scorecard", "df_adjusted", "effective_sample_size", "korn_graubard",
            "nchs_proportion", "small_cells"]
 
 SUPPRESS, REVIEW, PRESENT = "suppress", "review", "present"
@@ -106,7 +107,8 @@ class NCHSResult:
 def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
                     max_width: float = 0.30, width_no_relative: float = 0.05,
                     max_relative_width: float = 1.30, min_df: float = 8.0,
-                    confidence_level: float = 0.95) -> NCHSResult:
+                    confidence_level: float = 0.95,
+                    df_adjusted_rule: bool = False) -> NCHSResult:
     """The NCHS Data Presentation Standards for Proportions (Parker et al. 2017).
 
     Parameters
@@ -135,6 +137,8 @@ def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
 
     The effective n of rule 1 is :func:`effective_sample_size` (n ≥ 30 follows, as
     ``n_eff <= n``); the interval uses its df-adjusted value (:func:`df_adjusted`).
+    ``df_adjusted_rule=True`` applies rule 1 to the df-adjusted value instead (the
+    stricter reading of the standard's footnote on degrees of freedom).
 
     An absolute width ≤ 0.05 is presented whatever the relative width.
     """
@@ -142,14 +146,16 @@ def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
     if np.any((p < 0) | (p > 1)):
         raise DataError("nchs_proportion: p must be proportions between 0 and 1")
     n_eff = effective_sample_size(p, se, n)
-    lo, hi = korn_graubard(p, df_adjusted(n_eff, n, df), confidence_level)
+    n_df = df_adjusted(n_eff, n, df)
+    lo, hi = korn_graubard(p, n_df, confidence_level)
+    n_rule = n_df if df_adjusted_rule else n_eff
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(p > 0, width / p, np.inf)
     flags, reasons = [], []
     for i in range(len(p)):
         r: list[str] = []
-        if not n_eff[i] >= min_n_effective:
+        if not n_rule[i] >= min_n_effective:
             r.append("n_eff<30" if min_n_effective == 30 else f"n_eff<{min_n_effective:g}")
         if not width[i] < max_width:
             r.append("width>=0.30" if max_width == 0.30 else f"width>={max_width:g}")
@@ -196,3 +202,81 @@ def small_cells(n, *, minimum: int = 10) -> np.ndarray:
     if minimum < 1:
         raise DataError("small_cells: minimum must be at least 1")
     return _arr(n) < minimum
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One published figure: the estimate (``None`` when suppressed) and its status.
+
+    ``status``: ``"suppressed (small cell)"``, or the reliability rule's label
+    (NCHS: ``"suppress"``/``"review"``/``"present"``; CV rule: its labels).
+    """
+
+    domain: dict[str, str] | None
+    node: str
+    level: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    n_effective: float
+    status: str
+    reasons: tuple[str, ...]
+    flagged: bool
+
+
+def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension", "overall"),
+              cv_thresholds: tuple[float, ...] = (0.2, 0.3),
+              cv_labels: tuple[str, ...] = ("reliable", "caution", "unreliable"),
+              **nchs_options) -> tuple[ScorecardRow, ...]:
+    """Per agency and node: estimate, CI, n, effective n and a reliability status.
+
+    Parameters
+    ----------
+    result : analysis.indices.IndexResult
+    rule : {"auto", "nchs", "cv"}
+        ``"nchs"``: :func:`nchs_proportion` with the node's ``df_domain`` (the node must
+        be a share on 0–1); ``"cv"``: :func:`cv_rule`; ``"auto"``: NCHS for nodes whose
+        range is 0–1 (SIPAS shares and their averages), the CV rule otherwise.
+    min_n : int
+        Cells with fewer unweighted respondents are suppressed (:func:`small_cells`)
+        before any reliability rule: their estimate and CI are not shown.
+    levels : tuple of str
+        Node levels to include (``"item"``, ``"dimension"``, ``"overall"``).
+
+    Returns
+    -------
+    tuple of ScorecardRow
+        ``flagged`` is true for every figure that is not plainly reliable.
+    """
+    if rule not in ("auto", "nchs", "cv"):
+        raise DataError('rule must be "auto", "nchs" or "cv"')
+    out = []
+    for r in result.rows:
+        if r.level not in levels:
+            continue
+        share = abs(r.minimum) < 1e-12 and abs(r.maximum - 1) < 1e-12
+        use = ("nchs" if share else "cv") if rule == "auto" else rule
+        if small_cells([r.n], minimum=min_n)[0]:
+            out.append(ScorecardRow(r.domain_dict, r.node, r.level, None, None, None, r.n,
+                                    r.n_effective, "suppressed (small cell)",
+                                    (f"n<{min_n}",), True))
+            continue
+        lo, hi = r.ci_low, r.ci_high
+        if not np.isfinite(r.estimate):
+            status, reasons = "not measured", ()
+        elif use == "nchs":
+            if not share:
+                raise DataError(f"node {r.node!r} is not a proportion: use rule='cv'")
+            res = nchs_proportion(r.estimate, r.se, r.n, r.df_domain, **nchs_options)
+            status, reasons = res.flag[0], res.reasons[0]
+            lo, hi = float(res.ci_low[0]), float(res.ci_high[0])
+        else:
+            status = cv_rule(r.estimate, r.se, thresholds=cv_thresholds, labels=cv_labels)[0]
+            reasons = ()
+        shown = status not in (SUPPRESS, "not measured")
+        out.append(ScorecardRow(r.domain_dict, r.node, r.level,
+                                r.estimate if shown else None, lo if shown else None,
+                                hi if shown else None, r.n, r.n_effective, status, reasons,
+                                status not in (PRESENT, cv_labels[0])))
+    return tuple(out)

@@ -114,3 +114,33 @@ def test_small_cells():
     assert small_cells([9, 10]).tolist() == [True, False]
     with pytest.raises(DataError):
         small_cells([3], minimum=0)
+
+
+def test_scorecard_of_an_index_result():
+    from analysis.indices import compute_index
+    from analysis.reliability import scorecard
+
+    from ._common import design, papi, sipas, survey
+
+    df = survey()
+    des = design(df)
+    res = compute_index(sipas(), df, des, by="agency")
+    cut = int(np.median([r.n for r in res if r.level == "dimension"]))
+    card = scorecard(res, min_n=cut)
+    assert {r.level for r in card} == {"dimension", "overall"} and len(card) == 4 * 4
+    for row in card:
+        src = res.find(row.node, row.domain)
+        if src.n < cut:
+            assert row.status == "suppressed (small cell)" and row.estimate is None
+        else:
+            assert row.status in ("present", "review", "suppress")
+            nchs = nchs_proportion(src.estimate, src.se, src.n, src.df_domain)
+            assert row.status == nchs.flag[0]
+            assert (row.estimate is None) == (row.status == "suppress")
+    assert any(r.status == "suppressed (small cell)" for r in card)
+    assert any(r.status != "suppressed (small cell)" for r in card)
+    # a 1-10 scale is not a proportion: the CV rule applies
+    pcard = scorecard(compute_index(papi(), df, des, by="agency"), min_n=1)
+    assert {r.status for r in pcard} <= {"reliable", "caution", "unreliable"}
+    with pytest.raises(DataError, match="not a proportion"):
+        scorecard(compute_index(papi(), df, des, by="agency"), rule="nchs")
