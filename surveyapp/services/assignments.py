@@ -31,6 +31,7 @@ from ..models.codes import (
     REPLACEABLE_DISPOSITIONS,
     AssignmentStatus,
     AuditAction,
+    CampaignStatus,
     CaseStatus,
     ReviewStatus,
     Role,
@@ -216,12 +217,17 @@ def campaign_weights(campaign: Campaign) -> dict[int, float]:
 
 
 def my_assignments(user_id: int | None) -> list[Assignment]:
-    """The caller's own assignments (an interviewer sees only these), returned ones first."""
+    """The caller's own assignments (an interviewer sees only these), returned ones first.
+
+    Only of campaigns in the field: a case's identifying columns are shown to its interviewer
+    while the survey is fielding, never after (Decision 104/2024, Art. 3.4)."""
     if user_id is None:
         return []
     rows = list(db.session.scalars(
-        select(Assignment).where(Assignment.interviewer_id == user_id,
-                                 Assignment.status != AssignmentStatus.REPLACED.value)
+        select(Assignment).join(Campaign, Assignment.campaign_id == Campaign.id)
+        .where(Assignment.interviewer_id == user_id,
+               Assignment.status != AssignmentStatus.REPLACED.value,
+               Campaign.status == CampaignStatus.FIELDING.value)
         .options(selectinload(Assignment.case), selectinload(Assignment.campaign))
         .order_by(Assignment.id)))
     order = {AssignmentStatus.RETURNED.value: 0, AssignmentStatus.ASSIGNED.value: 1}

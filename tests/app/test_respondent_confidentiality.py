@@ -496,3 +496,28 @@ def test_the_org_admin_purges_from_the_campaign_page(app, db, client, auth, csrf
         event = _db.session.scalar(sa.select(AuditEvent).where(
             AuditEvent.action == "delete", AuditEvent.object_id == str(fielding_id)))
         assert event.actor_label == world.logins["org_admin"]
+
+
+def test_the_interviewer_sees_the_case_labels_only_while_fielding(app, db, client, auth):
+    with app.app_context():
+        world = builders.make_world()
+        add_identifying_data(world)
+        from surveyapp.models import Assignment, User
+
+        user = _db.session.scalar(sa.select(User).where(
+            User.login == world.logins["interviewer"]))
+        token = create_token(None, "thiết bị", ["interviews:write"], user=user)[1]
+        assignment = _db.session.get(Assignment, world.objects["own"]["assignment"])
+        assignment.status = "assigned"
+        _db.session.commit()
+    auth.login(world.logins["interviewer"])
+    api = {"Authorization": f"Bearer {token}"}
+    entry = f"/field/assignments/{world.objects['own']['assignment']}/entry"
+    assert CASE_NAME in client.get("/field/").get_data(as_text=True)
+    assert CASE_NAME in client.get("/api/v1/assignments", headers=api).get_data(as_text=True)
+    with app.app_context():
+        _close(world)
+    for url, headers in (("/field/", {}), ("/api/v1/assignments", api), (entry, {})):
+        response = client.get(url, headers=headers)
+        assert response.status_code < 500, url
+        assert CASE_NAME not in response.get_data(as_text=True), url
