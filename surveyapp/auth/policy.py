@@ -264,6 +264,19 @@ def _back_check_manage(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role(campaign.organisation_id, *FIELD_MANAGERS)
 
 
+# ---- weighting runs (issue 9) ----
+def _weighting_view(p: Principal, c: Campaign) -> bool:
+    """A campaign's weighting runs: its organisation's administrators, analysts and supervisors
+    (runs are unpublished: never the UBND office)."""
+    return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN, Role.ANALYST,
+                                        Role.SUPERVISOR)
+
+
+def _weighting_create(p: Principal, c: Campaign) -> bool:
+    """Compute a new weighting run: the organisation's administrators and analysts."""
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -301,6 +314,8 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "respondent.purge": _campaign_submit,  # the organisation's administrators
     "quality.view": _quality_view,
     "quality.back_check": _back_check_manage,
+    "weighting.view": _weighting_view,
+    "weighting.create": _weighting_create,
 }
 
 
