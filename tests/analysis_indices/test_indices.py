@@ -187,3 +187,26 @@ def test_total_domain_and_cross_domain_covariance():
     assert se == pytest.approx(math.sqrt(V[i, i] + V[k, k] - 2 * V[i, k]))
     recs = res.to_records()
     assert recs[0]["method_version"] == "sipas-top2/v1" and recs[0]["domain"] == {"agency": "A"}
+
+
+def test_an_item_without_valid_answers_in_a_domain_is_left_out_there():
+    df = pd.DataFrame({"q1": ["5", "4", "na", "na"], "q2": ["5", "1", "4", "2"],
+                       "agency": ["A", "A", "B", "B"]})
+    res = compute_index(sipas_index({"F": ["q1", "q2"]}), df, _srs(df), by="agency")
+    b = res.find("F", {"agency": "B"})
+    assert math.isnan(res.find("q1", {"agency": "B"}).estimate)
+    assert b.estimate == pytest.approx(0.5) and b.items_measured == 1
+    assert res.find("F", {"agency": "A"}).estimate == pytest.approx((1.0 + 0.5) / 2)
+    i = res.index("q1", {"agency": "B"})
+    assert np.isnan(res.covariance[i]).all()
+
+
+def test_supplied_replicate_weights_give_the_converted_design_result():
+    df = survey()
+    jk = design(df).as_replicate("JKn")
+    supplied = SurveyDesign.from_replicate_weights(
+        df, repweights=jk.replicate_weights, weights="w", type="JKn",
+        rscales=jk.replicates.rscales, scale=jk.replicates.scale)
+    a = compute_index(sipas(), df, jk, by="agency")
+    b = compute_index(sipas(), df, supplied, by="agency")
+    np.testing.assert_allclose([r.se for r in b], [r.se for r in a], rtol=1e-12)
