@@ -265,9 +265,10 @@ def _back_check_manage(p: Principal, obj) -> bool:
 
 
 # ---- weighting runs (issue 9) ----
-def _weighting_view(p: Principal, c: Campaign) -> bool:
+def _weighting_view(p: Principal, obj) -> bool:
     """A campaign's weighting runs: its organisation's administrators, analysts and supervisors
-    (runs are unpublished: never the UBND office)."""
+    (runs are unpublished: never the UBND office). ``obj``: the campaign or one of its runs."""
+    c = obj if isinstance(obj, Campaign) else obj.campaign
     return p.system_admin or p.has_role(c.organisation_id, Role.ORG_ADMIN, Role.ANALYST,
                                         Role.SUPERVISOR)
 
