@@ -286,7 +286,8 @@ class BandTable:
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> BandTable:
-        """From ``{"name", "bands": [{"label", "lower"}...], "reference_max", "scale_to_measured"}``."""
+        """From ``{"name", "bands": [{"label", "lower"}, ...], "reference_max",
+        "scale_to_measured"}`` (the shape stored in configuration)."""
         return cls(name=str(spec["name"]),
                    bands=tuple(Band(str(b["label"]), None if b.get("lower") is None
                                     else float(b["lower"])) for b in spec["bands"]),

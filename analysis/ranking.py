@@ -27,7 +27,6 @@ Lumley, T. (2010). *Complex Surveys*, §2.5 (``svycontrast``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,8 +260,26 @@ def performance_bands(estimates, covariance, *, labels=None, confidence_level: f
                       higher_is_better: bool = True) -> Bands:
     """Performance bands only where differences are significant.
 
-    Algorithm
-    ---------
+    Parameters
+    ----------
+    estimates, covariance
+        Agencies' estimates and their joint covariance (``IndexResult.block``).
+    confidence_level, df
+        For the intervals whose overlap links agencies (t with ``df``, else normal).
+    adjust, alpha
+        Multiple-comparison adjustment of the pairwise tests and their level.
+    link : {"overlap_or_test", "test", "overlap"}
+    reference : int or (K,) array, optional
+        As in :func:`compare_to_reference`.
+
+    Returns
+    -------
+    Bands
+
+    Notes
+    -----
+    The algorithm:
+
     1. Two agencies are *linked* when their difference is not significant (pairwise
        design-based tests ``(e_i - e_j) / sqrt(V_ii + V_jj - 2 V_ij)``, p-values
        adjusted over all ``K (K-1) / 2`` pairs) or — with ``link="overlap_or_test"``,

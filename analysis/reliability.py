@@ -29,8 +29,8 @@ from scipy import stats
 
 from .errors import DataError
 
-__all__ = ["NCHSResult", "ScorecardRow", "cv_rule", "scorecard", "df_adjusted", "effective_sample_size", "korn_graubard",
-           "nchs_proportion", "small_cells"]
+__all__ = ["NCHSResult", "ScorecardRow", "cv_rule", "df_adjusted", "effective_sample_size",
+           "korn_graubard", "nchs_proportion", "scorecard", "small_cells"]
 
 SUPPRESS, REVIEW, PRESENT = "suppress", "review", "present"
 
