@@ -19,6 +19,7 @@ The rules (each has a test in tests/app/test_field_api.py):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -165,8 +166,17 @@ def _number(value: float) -> str:
     return text
 
 
+# What json.dumps(s, ensure_ascii=False) does to a string, without its per-call set-up; keys
+# repeat in every interview, so their sort key and text are cached.
+_encode_string = json.encoder.encode_basestring
+_utf16 = functools.lru_cache(maxsize=4096)(lambda key: key.encode("utf-16-be"))
+_key_text = functools.lru_cache(maxsize=4096)(lambda key: _encode_string(str(key)))
+
+
 def _canonical(value: Any, out: list[str]) -> None:
-    if value is None or value is True or value is False:
+    if isinstance(value, str):
+        out.append(_encode_string(value))
+    elif value is None or value is True or value is False:
         out.append({None: "null", True: "true", False: "false"}[value])
     elif isinstance(value, int):
         out.append(str(value))
@@ -174,14 +184,12 @@ def _canonical(value: Any, out: list[str]) -> None:
         if not math.isfinite(value):
             raise ValueError("non-finite number")
         out.append(_number(value))
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, Mapping):
+    elif isinstance(value, (dict, Mapping)):
         out.append("{")
-        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+        for i, key in enumerate(sorted(value, key=_utf16)):
             if i:
                 out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(_key_text(key))
             out.append(":")
             _canonical(value[key], out)
         out.append("}")
