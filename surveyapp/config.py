@@ -40,6 +40,10 @@ class Defaults:
     RESPONDENT_KEYS: list[str] | None = None
     # Days after a campaign closes before `flask respondents purge` deletes identifying data.
     RESPONDENT_RETENTION_DAYS = 30
+    # Exports for statisticians: larger ones run as background jobs writing into EXPORT_DIR
+    # (None -> instance/exports); SURVEYAPP_EXPORT_DIR / SURVEYAPP_EXPORT_INLINE_MAX_ROWS.
+    EXPORT_INLINE_MAX_ROWS = 5000
+    EXPORT_DIR: str | None = None
 
 
 # Plain environment variables the deployment docs name (besides any SURVEYAPP_* override).
