@@ -521,3 +521,18 @@ def test_the_interviewer_sees_the_case_labels_only_while_fielding(app, db, clien
         response = client.get(url, headers=headers)
         assert response.status_code < 500, url
         assert CASE_NAME not in response.get_data(as_text=True), url
+
+
+def test_supervisors_no_longer_see_case_labels_once_the_survey_closes(app, db, client, auth):
+    from field_builders import make_field_world
+
+    with app.app_context():
+        world = make_field_world(prefix="lbl")
+    auth.login(world.supervisor)
+    url = f"/field/campaigns/{world.campaign}/assignments"
+    assert "Hồ sơ A-1" in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        _db.session.get(Campaign, world.campaign).status = CampaignStatus.CLOSED.value
+        _db.session.commit()
+    page = client.get(url)
+    assert page.status_code == 200 and "Hồ sơ A-1" not in page.get_data(as_text=True)
