@@ -88,7 +88,9 @@ class NCHSResult:
 
     ``flag`` is ``"suppress"``, ``"review"`` or ``"present"``; ``reasons`` lists the
     rules that fired (``"n_eff<30"``, ``"width>=0.30"``, ``"relative_width>130%"``,
-    ``"df<8"``, ``"p=0or1"``).
+    ``"df<8"``, ``"p=0or1"``); ``footnotes`` holds
+    ``"complement_relative_width>130%"`` for a presented proportion whose complement
+    ``1 - p`` would fail the relative-width rule (footnote it, as NCHS does).
     """
 
     ci_low: np.ndarray
@@ -98,6 +100,7 @@ class NCHSResult:
     n_effective: np.ndarray
     flag: tuple[str, ...]
     reasons: tuple[tuple[str, ...], ...]
+    footnotes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def reliable(self) -> np.ndarray:
@@ -129,16 +132,18 @@ def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
     The rules, in the standard's order:
 
     1. effective sample size (:func:`effective_sample_size`) < 30 → suppress;
-    2. Korn–Graubard 95 % CI absolute width ≥ 0.30 → suppress;
-    3. absolute width > 0.05 and < 0.30 and relative width (width / p) > 130 % →
-       suppress (not applied to ``p = 0``, whose relative width is undefined);
-    4. otherwise present, but flagged for statistical review when df < 8 or when
-       ``p`` is 0 or 1 (no events: the CI has a bound at 0 or 1).
+    2. Korn–Graubard 95 % CI absolute width ≤ 0.05 → present;
+    3. absolute width ≥ 0.30 → suppress;
+    4. relative width (width / p) > 130 % → suppress; otherwise present, with a
+       footnote when the complement's relative width ``width / (1 - p)`` exceeds 130 %;
+    5. a presented estimate is flagged for statistical review when df < 8 or when ``p``
+       is 0 or 1 (no events; the width rules are not applied to it).
 
     The effective n of rule 1 is :func:`effective_sample_size` (n ≥ 30 follows, as
     ``n_eff <= n``); the interval uses its df-adjusted value (:func:`df_adjusted`).
-    ``df_adjusted_rule=True`` applies rule 1 to the df-adjusted value instead (the
-    stricter reading of the standard's footnote on degrees of freedom).
+    ``df_adjusted_rule=True`` applies rule 1 to the df-adjusted value instead.
+    This is the order and the flags (Px, Pc, Pdf, P0) of NCHS's own implementation in
+    the R package surveytable (Strashny, CDC; ``.lpe_percents``).
 
     An absolute width ≤ 0.05 is presented whatever the relative width.
     """
@@ -152,25 +157,32 @@ def nchs_proportion(p, se, n, df, *, min_n_effective: float = 30.0,
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(p > 0, width / p, np.inf)
-    flags, reasons = [], []
+    flags, reasons, notes = [], [], []
     for i in range(len(p)):
         r: list[str] = []
+        foot: list[str] = []
+        # no events (p = 0 or 1): the width rules do not apply (width taken as 0)
+        events = 0 < p[i] < 1
         if not n_rule[i] >= min_n_effective:
             r.append("n_eff<30" if min_n_effective == 30 else f"n_eff<{min_n_effective:g}")
-        if not width[i] < max_width:
-            r.append("width>=0.30" if max_width == 0.30 else f"width>={max_width:g}")
-        elif p[i] > 0 and width[i] > width_no_relative and rel[i] > max_relative_width:
-            r.append("relative_width>130%")
+        elif events and width[i] > width_no_relative:
+            if not width[i] < max_width:
+                r.append("width>=0.30" if max_width == 0.30 else f"width>={max_width:g}")
+            elif rel[i] > max_relative_width:
+                r.append("relative_width>130%")
+            elif width[i] / (1 - p[i]) > max_relative_width:
+                foot.append("complement_relative_width>130%")
         if r:
             flags.append(SUPPRESS)
         else:
             if df[i] < min_df:
                 r.append("df<8")
-            if p[i] <= 0 or p[i] >= 1:
+            if not events:
                 r.append("p=0or1")
             flags.append(REVIEW if r else PRESENT)
         reasons.append(tuple(r))
-    return NCHSResult(lo, hi, width, rel, n_eff, tuple(flags), tuple(reasons))
+        notes.append(tuple(foot))
+    return NCHSResult(lo, hi, width, rel, n_eff, tuple(flags), tuple(reasons), tuple(notes))
 
 
 def cv_rule(estimate, se, *, thresholds: tuple[float, ...] = (0.2, 0.3),
@@ -269,7 +281,7 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
             if not share:
                 raise DataError(f"node {r.node!r} is not a proportion: use rule='cv'")
             res = nchs_proportion(r.estimate, r.se, r.n, r.df_domain, **nchs_options)
-            status, reasons = res.flag[0], res.reasons[0]
+            status, reasons = res.flag[0], res.reasons[0] + res.footnotes[0]
             lo, hi = float(res.ci_low[0]), float(res.ci_high[0])
         else:
             status = cv_rule(r.estimate, r.se, thresholds=cv_thresholds, labels=cv_labels)[0]

@@ -91,6 +91,21 @@ def test_nchs_rules_at_their_boundaries():
         1 - 0.025 ** (1 / n_star))
 
 
+def test_complement_footnote_and_no_event_estimates():
+    # p = .95 with n_eff = 100: presented (relative width about .11), but the
+    # complement's relative width width / .05 is above 130 %: a footnote, as NCHS's Pc
+    r = nchs_proportion(0.95, np.sqrt(0.95 * 0.05 / 100), 100, 50)
+    assert r.flag[0] == "present" and r.reasons[0] == ()
+    assert r.footnotes[0] == ("complement_relative_width>130%",)
+    # p = 0 with n = 35: the KG upper bound is about .1 (width > .05, relative width
+    # infinite), but the width rules do not apply to no-event estimates: review (P0)
+    r0 = nchs_proportion(0.0, 0.0, 35, 30)
+    assert r0.width[0] > 0.05 and r0.flag[0] == "review" and r0.reasons[0] == ("p=0or1",)
+    # the df-adjusted effective n for rule 1, when asked for
+    strict = nchs_proportion(0.5, np.sqrt(0.25 / 31), 100, 3, df_adjusted_rule=True)
+    assert strict.flag[0] == "suppress" and strict.reasons[0] == ("n_eff<30",)
+
+
 def test_effective_n_is_capped_at_n_and_df_adjusted():
     assert effective_sample_size(0.5, 0.01, 100)[0] == 100  # deff < 1 set to 1
     assert effective_sample_size(0.5, 0.05, 400)[0] == pytest.approx(100)
