@@ -125,4 +125,10 @@ def _respondent_keys(app: Flask) -> None:
                 fh.write(new_key() + "\n")
         keys = parse_keys(key_file.read_text(encoding="ascii").split())
     app.config["RESPONDENT_KEYS"] = keys
-    app.config["RESPONDENT_RETENTION_DAYS"] = int(app.config["RESPONDENT_RETENTION_DAYS"])
+    try:
+        days = int(app.config["RESPONDENT_RETENTION_DAYS"])
+    except (TypeError, ValueError):
+        days = -1
+    if days < 0:
+        raise ValueError("RESPONDENT_RETENTION_DAYS must be a whole number of days, 0 or more")
+    app.config["RESPONDENT_RETENTION_DAYS"] = days

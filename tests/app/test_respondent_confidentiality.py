@@ -178,6 +178,10 @@ def test_keys_come_from_the_environment_or_a_generated_instance_file(tmp_path, m
     monkeypatch.delenv("SURVEYAPP_RESPONDENT_KEYS")
     with pytest.raises(RespondentKeyError, match="key 1 is not a Fernet key"):
         create_app(app_config(url, RESPONDENT_KEYS=["not-a-key"]))
+    with pytest.raises(ValueError, match="RESPONDENT_RETENTION_DAYS must be"):
+        create_app(app_config(url, RESPONDENT_RETENTION_DAYS="-3"))
+    assert create_app(app_config(url, RESPONDENT_RETENTION_DAYS="7")
+                      ).config["RESPONDENT_RETENTION_DAYS"] == 7
     # embedded default: one key generated into the instance folder, mode 600, kept
     from flask import Flask
 
@@ -359,20 +363,31 @@ def test_purge_removes_identifying_data_keeps_answers_and_is_audited(app, db):
         world = _closed_world(app)
         interview_id = world.objects["own"]["interview"]
         other_interview_id = world.objects["foreign"]["interview"]
+        # a kept conflicting submission carries its own identifying data
+        from surveyapp.models import InterviewConflict
+
+        conflict = InterviewConflict(interview_id=interview_id, payload={"answers": {}},
+                                     content_sha256="1" * 64, status_before="submitted")
+        _db.session.add(conflict)
+        _db.session.flush()
+        _db.session.add(InterviewRespondent(conflict_id=conflict.id, data={"name": NAME}))
+        _db.session.commit()
         campaign = _close(world)
         answers_before = dict(_db.session.get(Interview, interview_id).current.answers)
         # nothing before the retention passes (default 30 days)
         assert app.config["RESPONDENT_RETENTION_DAYS"] == 30
         early = respondents.purge_campaign(None, campaign)
-        assert not early.purged and early.reason == "retention" and early.respondents == 1
+        assert not early.purged and early.reason == "retention" and early.respondents == 2
         later = utcnow() + timedelta(days=31)
         dry = respondents.purge_campaign(None, campaign, now=later, dry_run=True)
-        assert not dry.purged and dry.respondents == 1 and dry.case_labels == 1
+        assert not dry.purged and dry.respondents == 2 and dry.case_labels == 1
         interview = _db.session.get(Interview, interview_id)
         assert respondents.respondent_data(interview) is not None
         # the real purge
         result = respondents.purge_campaign(None, campaign, now=later)
-        assert result.purged and (result.respondents, result.case_labels) == (1, 1)
+        assert result.purged and (result.respondents, result.case_labels) == (2, 1)
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(
+            InterviewRespondent).where(InterviewRespondent.conflict_id == conflict.id)) == 0
         _db.session.expire_all()
         interview = _db.session.get(Interview, interview_id)
         assert respondents.respondent_data(interview) is None
@@ -384,7 +399,7 @@ def test_purge_removes_identifying_data_keeps_answers_and_is_audited(app, db):
             AuditEvent.object_type == "campaign", AuditEvent.object_id == str(campaign.id),
             AuditEvent.action == "delete")))
         assert len(events) == 1
-        assert events[0].after["respondents"] == 1 and events[0].after["case_labels"] == 1
+        assert events[0].after["respondents"] == 2 and events[0].after["case_labels"] == 1
         # the fielding campaign of the other organisation is untouched
         other = _db.session.get(Interview, other_interview_id)
         assert respondents.respondent_data(other) == {"name": NAME, "phone": PHONE,
