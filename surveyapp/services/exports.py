@@ -302,7 +302,8 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
         disposition_labels = {DISPOSITION_CODES[d.value]: str(DISPOSITION_LABELS[d])
                               for d in Disposition}
         fixed_variables = [
-            Variable("resp_id", _("Respondent id (a pseudonym, not identifying)"), source="interview.id"),
+            Variable("resp_id", _("Respondent id (a pseudonym, not identifying)"),
+                     source="interview.id"),
             Variable("disposition", _("Disposition (AAPOR)"), "numeric", disposition_labels,
                      source="interview.disposition"),
             Variable("int_date", _("Interview date"), "date", source="interview.finished_at"),
@@ -361,7 +362,7 @@ def request_export(owner, campaign: Campaign, fmt: str | None) -> ExportFile | J
     n = count_approved(campaign)
     if n == 0:
         raise _no_rows()
-    limit = current_app.config.get("EXPORT_INLINE_MAX_ROWS", INLINE_MAX_ROWS)
+    limit = current_app.config.get("EXPORT_INLINE_MAX_ROWS") or INLINE_MAX_ROWS
     if n > limit:
         return submit_job(owner, JOB_KIND, {"campaign_id": campaign.id, "format": fmt},
                           organisation_id=campaign.organisation_id)

@@ -97,9 +97,10 @@ def submit(world, index: int, answers: dict, version_id: int) -> Interview:
 @pytest.fixture(autouse=True)
 def export_dir(app, tmp_path):
     """Job files go to a folder of the test's own, not the instance folder."""
+    before = app.config.get("EXPORT_DIR")
     app.config["EXPORT_DIR"] = str(tmp_path / "exports")
     yield
-    app.config.pop("EXPORT_DIR")
+    app.config["EXPORT_DIR"] = before
 
 
 @pytest.fixture
@@ -349,11 +350,12 @@ def test_page_refuses_the_csrf_less_post(world, app, client, auth):
 
 def test_a_large_export_runs_as_a_job_and_is_offered_for_download(world, app, client, auth):
     analyst = login_analyst(world, auth)
+    before = app.config["EXPORT_INLINE_MAX_ROWS"]
     app.config["EXPORT_INLINE_MAX_ROWS"] = 1
     try:
         response = client.post(f"/campaigns/{world.campaign}/exports/", data={"format": "dta"})
     finally:
-        app.config.pop("EXPORT_INLINE_MAX_ROWS")
+        app.config["EXPORT_INLINE_MAX_ROWS"] = before
     assert response.status_code == 302
     job = _db.session.scalar(sa.select(Job).where(Job.kind == service.JOB_KIND,
                                                   Job.owner_id == analyst.id))
