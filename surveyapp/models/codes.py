@@ -250,3 +250,11 @@ BACK_CHECK_OUTCOME_LABELS = {
     BackCheckOutcome.NOT_CONFIRMED: _l("Not confirmed"),
     BackCheckOutcome.UNREACHABLE: _l("Could not reach"),
 }
+
+# Automatic quality-control flags of an interview (surveyapp/quality/flags.py), in display order.
+QC_FLAG_LABELS = {
+    "too_short": _l("Too short"),
+    "straight_lining": _l("Straight-lining"),
+    "duplicate": _l("Duplicate respondent"),
+    "inconsistent": _l("Out of range or inconsistent"),
+}

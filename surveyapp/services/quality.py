@@ -24,9 +24,10 @@ from datetime import timedelta, timezone
 import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..errors import DomainError, NotFound
+from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..models import (
     BackCheck,
@@ -240,7 +241,14 @@ def draw_back_checks(actor, campaign: Campaign, share, seed: int | None = None) 
     audit.record(actor, AuditAction.CREATE, draw, organisation_id=campaign.organisation_id,
                  after={"share": value, "seed": seed, "eligible": len(eligible),
                         "drawn": chosen}, summary=f"back-check draw of {k}")
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two supervisors drew at the same moment: the unique key on back_check.interview_id
+        # lets only one draw take an interview; the other is refused whole.
+        db.session.rollback()
+        raise Conflict(_("Another back-check draw was made at the same time. Reload the page "
+                         "and draw again.")) from None
     return draw
 
 

@@ -15,6 +15,7 @@ from ..models import Assignment, Interview
 from ..models.codes import (
     ASSIGNMENT_STATUS_LABELS,
     DISPOSITION_LABELS,
+    QC_FLAG_LABELS,
     REVIEW_STATUS_LABELS,
     Disposition,
 )
@@ -166,7 +167,8 @@ def review_queue(campaign):
     return render_template("field/review_queue.html", campaign=campaign, status=status,
                            interviews=interviews, labels=_labels(),
                            # issue 8: the automatic QC flags of the listed interviews
-                           flags=quality_service.flags_for(campaign, interviews))
+                           flags=quality_service.flags_for(campaign, interviews),
+                           flag_names=QC_FLAG_LABELS)
 
 
 @bp.route("/interviews/<int:interview_id>")

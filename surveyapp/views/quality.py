@@ -10,7 +10,12 @@ from flask_babel import gettext as _
 from ..auth.policy import requires
 from ..errors import DomainError
 from ..forms.quality import BackCheckDrawForm, BackCheckOutcomeForm
-from ..models.codes import BACK_CHECK_OUTCOME_LABELS, DISPOSITION_LABELS, REVIEW_STATUS_LABELS
+from ..models.codes import (
+    BACK_CHECK_OUTCOME_LABELS,
+    DISPOSITION_LABELS,
+    QC_FLAG_LABELS,
+    REVIEW_STATUS_LABELS,
+)
 from ..services import quality as quality_service
 from ..services import response_rates as rate_service
 from ._helpers import actor, load_campaign, show_domain_error
@@ -56,6 +61,7 @@ def dashboard(campaign):
     """Automatic flags and per-interviewer productivity."""
     return render_template("quality/dashboard.html", campaign=campaign,
                            qc=quality_service.quality_dashboard(campaign),
+                           flag_names=QC_FLAG_LABELS,
                            labels={"disposition": DISPOSITION_LABELS,
                                    "review": REVIEW_STATUS_LABELS})
 
