@@ -70,6 +70,6 @@ def purge_command(campaign_id, dry_run):
                      "retention": f"kept until {r.due_at:%Y-%m-%d}" if r.due_at else "kept"
                      }.get(r.reason, r.reason)
         click.echo(f"{r.campaign_id}\t{state}\trespondents={r.respondents}"
-                   f"\tcase_labels={r.case_labels}")
+                   f"\tcase_labels={r.case_labels}\tcontact_hashes={r.contact_hashes}")
     if not results:
         click.echo("no closed campaign")

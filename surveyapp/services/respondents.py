@@ -4,7 +4,9 @@ rotation, and the purge after a campaign closes.
 Identifying data are the API's ``respondent`` object (``InterviewRespondent.data``) and the
 frame's label columns of a sampled case (``SamplingCase.data``); both are encrypted at rest
 (surveyapp/crypto.py). Answers and interviews never hold them, so purging them leaves every
-answer, weight and estimate as it was.
+answer, weight and estimate as it was. The purge also deletes the campaign's keyed hashes of
+contact data (``RespondentKey``, the duplicate-respondent flag of quality control), which
+are derived from them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from ..crypto import keyring, rotate_token
 from ..extensions import db
@@ -25,6 +27,7 @@ from ..models import (
     InterviewConflict,
     InterviewRespondent,
     InterviewVersion,
+    RespondentKey,
     SamplingCase,
     SamplingPlan,
 )
@@ -93,6 +96,7 @@ class PurgeResult:
     closed_at: datetime | None
     due_at: datetime | None
     respondents: int = 0  # identifying rows of interviews (and kept conflicts) deleted
+    contact_hashes: int = 0  # keyed hashes of contact data (duplicate flags of QC) deleted
     case_labels: int = 0  # sampled cases whose label columns were emptied
     purged: bool = False  # False in a dry run or when not yet due
     reason: str = ""  # why nothing was done ("fielding", "retention", "nothing")
@@ -143,13 +147,15 @@ def purge_campaign(actor, campaign: Campaign, *, dry_run: bool = False,
     respondent_ids = _respondent_ids(campaign.id)
     cases = _labelled_cases(campaign.id)
     result.respondents, result.case_labels = len(respondent_ids), len(cases)
+    result.contact_hashes = db.session.scalar(select(func.count()).select_from(RespondentKey)
+                                              .where(RespondentKey.campaign_id == campaign.id))
     if closed is None:
         result.reason = "fielding"
         return result
     if due > now:
         result.reason = "retention"
         return result
-    if not respondent_ids and not cases:
+    if not respondent_ids and not cases and not result.contact_hashes:
         result.reason = "nothing"
         return result
     if dry_run:
@@ -157,11 +163,13 @@ def purge_campaign(actor, campaign: Campaign, *, dry_run: bool = False,
     if respondent_ids:
         db.session.execute(delete(InterviewRespondent).where(
             InterviewRespondent.id.in_(respondent_ids)))
+    db.session.execute(delete(RespondentKey).where(RespondentKey.campaign_id == campaign.id))
     for case in cases:
         case.data = {}
     audit.record(actor, AuditAction.DELETE, campaign, organisation_id=campaign.organisation_id,
                  after={"purged": "identifying data", "respondents": result.respondents,
-                        "case_labels": result.case_labels, "retention_days": days},
+                        "case_labels": result.case_labels,
+                        "contact_hashes": result.contact_hashes, "retention_days": days},
                  summary=f"{campaign.title}: identifying data purged")
     db.session.commit()
     result.purged = True

@@ -371,6 +371,11 @@ def test_purge_removes_identifying_data_keeps_answers_and_is_audited(app, db):
         _db.session.add(conflict)
         _db.session.flush()
         _db.session.add(InterviewRespondent(conflict_id=conflict.id, data={"name": NAME}))
+        from surveyapp.models import RespondentKey
+
+        _db.session.add(RespondentKey(version_id=_db.session.get(
+            Interview, interview_id).current.id, campaign_id=world.objects["own"]["campaign"],
+            key_hash="a" * 64))
         _db.session.commit()
         campaign = _close(world)
         answers_before = dict(_db.session.get(Interview, interview_id).current.answers)
@@ -400,6 +405,9 @@ def test_purge_removes_identifying_data_keeps_answers_and_is_audited(app, db):
             AuditEvent.action == "delete")))
         assert len(events) == 1
         assert events[0].after["respondents"] == 2 and events[0].after["case_labels"] == 1
+        assert result.contact_hashes == 1 and events[0].after["contact_hashes"] == 1
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(RespondentKey).where(
+            RespondentKey.campaign_id == campaign.id)) == 0
         # the fielding campaign of the other organisation is untouched
         other = _db.session.get(Interview, other_interview_id)
         assert respondents.respondent_data(other) == {"name": NAME, "phone": PHONE,
