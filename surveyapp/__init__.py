@@ -102,6 +102,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import respondents
 
     app.register_blueprint(respondents.bp)  # issue 8: respondents' identifying data, purge
+    from .views import weighting
+
+    app.register_blueprint(weighting.bp)  # issue 9: weighting runs
 
 
 def register_errorhandlers(app: Flask) -> None:

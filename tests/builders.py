@@ -211,11 +211,27 @@ def make_world() -> World:
         own["sampling_plan"], own["questionnaire_version"], users["interviewer"], "a1")
     foreign["assignment"], foreign["interview"] = make_field_objects(
         foreign["sampling_plan"], foreign["questionnaire_version"], b_admin, "b1")
+    # Weighting (issue 9): a stored run of each campaign.
+    own["weight_run"] = make_weight_run(own["campaign"], own["sampling_plan"])
+    foreign["weight_run"] = make_weight_run(foreign["campaign"], foreign["sampling_plan"])
     world.objects = {context: {key: obj.id for key, obj in objs.items()}
                      for context, objs in (("own", own), ("foreign", foreign))}
     for context, objs in (("own", own), ("foreign", foreign)):
         world.objects[context]["interview_uuid"] = objs["interview"].uuid
     return world
+
+
+def make_weight_run(campaign, plan: SamplingPlan):
+    """A stored weighting run (no unit weights) of ``campaign``, as a page target."""
+    from surveyapp.models import WeightRun
+
+    run = WeightRun(campaign_id=campaign.id, number=1, spec={"classes": "stratum",
+                                                              "method": "none"},
+                    plan_id=plan.id, plan_version=plan.version, input_rows=0,
+                    input_sha256="0" * 64, diagnostics={}, status="done")
+    db.session.add(run)
+    db.session.commit()
+    return run
 
 
 def make_field_objects(plan: SamplingPlan, version, interviewer: User, tag: str):

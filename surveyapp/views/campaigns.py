@@ -74,7 +74,8 @@ def detail(campaign):
                            can_edit=can("campaign.edit", campaign), form=TransitionForm(),
                            can_questionnaire=can("questionnaire.list", campaign),
                            can_sampling=can("sampling.view", campaign),
-                           can_export=can("export.campaign", campaign))
+                           can_export=can("export.campaign", campaign),
+                           can_weighting=can("weighting.view", campaign))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

@@ -147,6 +147,11 @@ MATRIX: dict[str, Expect] = {
     # Respondents' identifying data (issue 8): the purge page of the organisation's admins.
     "respondents.index": Expect(ADMIN | {"org_admin"}, ADMIN),
     "respondents.purge": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
+    # Weighting runs (issue 9): analysts and org admins compute; supervisors also read;
+    # runs are unpublished, so never the UBND office.
+    "weighting.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "weighting.new": Expect(ADMIN | EDITORS, ADMIN),
+    "weighting.detail": Expect(SAMPLING_VIEWERS, ADMIN),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
@@ -159,6 +164,7 @@ PLAIN_ARGS.update({"item_name": "channel", "list_name": "channel", "choice_code"
 # Field collection: an assignment, an interview (by id on pages, by UUID in the API).
 OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
                     "interview_uuid": "interview_uuid"})
+OBJECT_ARGS["run_id"] = "weight_run"  # weighting runs (issue 9)
 
 
 def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:
