@@ -559,3 +559,14 @@ def test_supervisors_no_longer_see_case_labels_once_the_survey_closes(app, db, c
         _db.session.commit()
     page = client.get(url)
     assert page.status_code == 200 and "Hồ sơ A-1" not in page.get_data(as_text=True)
+
+
+def test_the_campaign_page_links_the_purge_page_for_org_admins_only(app, db, client, auth):
+    with app.app_context():
+        world = builders.make_world()
+    url = f"/campaigns/{world.objects['own']['campaign']}"
+    for role, sees in (("org_admin", True), ("analyst", False), ("supervisor", False)):
+        client.post("/logout")
+        auth.login(world.logins[role])
+        assert ('data-testid="respondents-link"' in client.get(url).get_data(as_text=True)
+                ) is sees, role
