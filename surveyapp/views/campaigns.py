@@ -75,7 +75,8 @@ def detail(campaign):
                            can_questionnaire=can("questionnaire.list", campaign),
                            can_sampling=can("sampling.view", campaign),
                            can_export=can("export.campaign", campaign),
-                           can_weighting=can("weighting.view", campaign))
+                           can_weighting=can("weighting.view", campaign),
+                           can_respondents=can("respondent.purge", campaign))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
