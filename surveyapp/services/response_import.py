@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.policy import Principal, principal_for_user
 from ..errors import PermissionDenied, ValidationFailed
@@ -267,17 +268,27 @@ def _row_uuid(value, campaign_id: int, digest: str, line: int) -> object:
     return text
 
 
-def _existing(uuids: list[str]) -> dict[str, set[str]]:
-    """Stored UUIDs among ``uuids`` -> the receipts of all their versions."""
+def _existing(campaign: Campaign, uuids: list[str], explicit: set[str]) -> dict[str, set[str]]:
+    """Stored UUIDs among ``uuids`` -> the receipts of all their versions.
+
+    One query over the campaign's interviews; then, for the UUIDs the file gave itself (a
+    derived UUID names the campaign and the file, so it cannot exist elsewhere), whether
+    another campaign holds them (no receipt of ours can match: reported as changed)."""
+    wanted = set(uuids)
     found: dict[str, set[str]] = {}
-    for start in range(0, len(uuids), CHUNK):
-        chunk = uuids[start:start + CHUNK]
-        rows = db.session.execute(
-            select(Interview.uuid, InterviewVersion.content_sha256)
-            .join(InterviewVersion, InterviewVersion.interview_id == Interview.id)
-            .where(Interview.uuid.in_(chunk)))
-        for uuid_text, receipt in rows:
+    rows = db.session.execute(
+        select(Interview.uuid, InterviewVersion.content_sha256)
+        .join(InterviewVersion, InterviewVersion.interview_id == Interview.id)
+        .where(Interview.campaign_id == campaign.id))
+    for uuid_text, receipt in rows:
+        if uuid_text in wanted:
             found.setdefault(uuid_text, set()).add(receipt)
+    elsewhere = sorted(u for u in explicit if u in wanted and u not in found)
+    for start in range(0, len(elsewhere), 1000):
+        chunk = elsewhere[start:start + 1000]
+        for (uuid_text,) in db.session.execute(
+                select(Interview.uuid).where(Interview.uuid.in_(chunk))):
+            found.setdefault(uuid_text, set())
     return found
 
 
@@ -321,6 +332,7 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
     types = {column: questions[name].type for column, name in plan.questions.items()}
     total = len(table.rows)
     accepted: list[tuple[int, interviews.Submission]] = []
+    explicit: set[str] = set()  # UUIDs given by the file (not derived)
     seen_uuid: dict[str, tuple[int, str]] = {}
     seen_assignment: dict[int, int] = {}
     count = 0
@@ -379,6 +391,8 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
                                                    "different content.", row=first[0]))
             continue  # an identical repeat of a row is stored once
         seen_uuid[s.uuid] = (line, s.receipt)
+        if "uuid" in res and row.get(res["uuid"]) not in (None, ""):
+            explicit.add(s.uuid)
         if s.assignment is not None:
             other = seen_assignment.get(s.assignment.id)
             if other is not None:
@@ -390,7 +404,7 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
         accepted.append((line, s))
     if progress:
         progress(78, _("Comparing with the stored interviews"))
-    stored = _existing([s.uuid for _, s in accepted])
+    stored = _existing(campaign, [s.uuid for _, s in accepted], explicit)
     taken = _taken_assignments(campaign) if any(s.assignment for _, s in accepted) else {}
     new: list[interviews.Submission] = []
     skipped = 0
@@ -415,7 +429,12 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
     status = ReviewStatus.APPROVED.value if approve else ReviewStatus.SUBMITTED.value
     if progress:
         progress(85, _("Storing %(n)s interviews", n=len(new)))
-    _store(actor, campaign, new, status, approve)
+    try:
+        _store(actor, campaign, new, status, approve)
+    except IntegrityError:  # an interview of one of these UUIDs/cases arrived meanwhile
+        _fail([Problem(None, column_of["uuid"], _(
+            "Another interview with one of these UUIDs or cases was stored while the file "
+            "was being checked; import the file again."))], total)
     summary = {"rows": total, "imported": len(new), "skipped": skipped, "status": status,
                "file_sha256": digest}
     if new:
@@ -454,47 +473,54 @@ _UPDATE_ASSIGNMENT = (update(Assignment.__table__)
 
 def _store(actor, campaign: Campaign, new: list[interviews.Submission], status: str,
            approve: bool) -> None:
-    """Bulk INSERTs in the caller's transaction, with the API's row builders."""
+    """Bulk INSERTs in the caller's transaction, with the API's row builders.
+
+    Plain executemany (one parsed statement, parameters streamed; no RETURNING, whose
+    multi-row statements cost more to build than the rows): the new ids are read back once
+    per table by the import's own timestamp and campaign, with no long IN lists."""
+    if not new:
+        return
     actor_id = getattr(actor, "id", None)
     now = utcnow()
     conn = db.session.connection()
     a_status = (AssignmentStatus.APPROVED if approve else AssignmentStatus.SUBMITTED).value
+    rows = []
+    for s in new:
+        row = interviews.interview_row(s, actor_id, now, status)
+        if approve:
+            row["reviewed_by_id"], row["reviewed_at"] = actor_id, now
+        rows.append(row)
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(_INSERT_INTERVIEW, rows[start:start + CHUNK])
+    ids = dict(conn.execute(select(Interview.uuid, Interview.id).where(
+        Interview.campaign_id == campaign.id, Interview.created_at == now)).all())
+    versions = [interviews.version_row(s, ids[s.uuid], actor_id, now) for s in new]
+    for start in range(0, len(versions), CHUNK):
+        conn.execute(_INSERT_VERSION, versions[start:start + CHUNK])
+    version_of = dict(conn.execute(
+        select(InterviewVersion.interview_id, InterviewVersion.id)
+        .join(Interview, Interview.id == InterviewVersion.interview_id)
+        .where(Interview.campaign_id == campaign.id, InterviewVersion.created_at == now,
+               InterviewVersion.number == 1)).all())
+    with_respondent = [s for s in new if s.respondent]
+    respondents = [interviews.respondent_row(s, version_of[ids[s.uuid]])
+                   for s in with_respondent]
+    for start in range(0, len(respondents), CHUNK):
+        conn.execute(_INSERT_RESPONDENT, respondents[start:start + CHUNK])
+    # QC: the keyed hash of the contact data, as the API stores it (respondent_keys).
     hash_secret = respondent_keys.hash_key()
-    for start in range(0, len(new), CHUNK):
-        chunk = new[start:start + CHUNK]
-        rows = []
-        for s in chunk:
-            row = interviews.interview_row(s, actor_id, now, status)
-            if approve:
-                row["reviewed_by_id"], row["reviewed_at"] = actor_id, now
-            rows.append(row)
-        conn.execute(_INSERT_INTERVIEW, rows)
-        ids = dict(conn.execute(select(Interview.uuid, Interview.id).where(
-            Interview.uuid.in_([s.uuid for s in chunk]))).all())
-        conn.execute(_INSERT_VERSION, [interviews.version_row(s, ids[s.uuid], actor_id, now)
-                                       for s in chunk])
-        with_respondent = [s for s in chunk if s.respondent]
-        if with_respondent:
-            version_ids = dict(conn.execute(
-                select(InterviewVersion.interview_id, InterviewVersion.id).where(
-                    InterviewVersion.interview_id.in_([ids[s.uuid] for s in with_respondent]),
-                    InterviewVersion.number == 1)).all())
-            conn.execute(_INSERT_RESPONDENT, [
-                interviews.respondent_row(s, version_ids[ids[s.uuid]])
-                for s in with_respondent])
-            # QC: the keyed hash of the contact data, as the API stores it (respondent_keys).
-            keys = []
-            for s in with_respondent:
-                key_hash = respondent_key(s.respondent, hash_secret)
-                if key_hash is not None:
-                    keys.append({"version_id": version_ids[ids[s.uuid]],
-                                 "campaign_id": campaign.id, "key_hash": key_hash})
-            if keys:
-                conn.execute(_INSERT_KEY, keys)
-        marked = [{"a_id": s.assignment.id, "a_status": a_status,
-                   "a_disposition": s.disposition} for s in chunk if s.assignment is not None]
-        if marked:
-            conn.execute(_UPDATE_ASSIGNMENT, marked)
+    keys = []
+    for s in with_respondent:
+        key_hash = respondent_key(s.respondent, hash_secret)
+        if key_hash is not None:
+            keys.append({"version_id": version_of[ids[s.uuid]], "campaign_id": campaign.id,
+                         "key_hash": key_hash})
+    for start in range(0, len(keys), CHUNK):
+        conn.execute(_INSERT_KEY, keys[start:start + CHUNK])
+    marked = [{"a_id": s.assignment.id, "a_status": a_status, "a_disposition": s.disposition}
+              for s in new if s.assignment is not None]
+    for start in range(0, len(marked), CHUNK):
+        conn.execute(_UPDATE_ASSIGNMENT, marked[start:start + CHUNK])
 
 
 def campaign_for_cli(campaign_id: int) -> Campaign:
