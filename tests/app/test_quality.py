@@ -248,3 +248,20 @@ def test_analysts_see_the_dashboard_but_cannot_draw(flagged_world, client, auth)
     assert client.get(f"/quality/campaigns/{flagged_world.campaign}/qc").status_code == 200
     assert client.get(f"/quality/campaigns/{flagged_world.campaign}/back-checks"
                       ).status_code == 403
+
+
+def test_a_draw_racing_another_is_refused_whole(flagged_world, monkeypatch):
+    """Two supervisors drawing at once: the unique key on back_check.interview_id lets one
+    win; the other gets a clear 409 message and stores nothing (simulated here)."""
+    from sqlalchemy.exc import IntegrityError
+
+    campaign = _db.session.get(Campaign, flagged_world.campaign)
+
+    def lost_race():
+        raise IntegrityError("INSERT INTO back_check", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(_db.session, "commit", lost_race)
+    with pytest.raises(service.Conflict, match="cùng lúc"):
+        service.draw_back_checks(None, campaign, 0.5, seed=3)
+    monkeypatch.undo()
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(BackCheckDraw)) == 0

@@ -145,3 +145,26 @@ def test_interviewers_and_other_organisations_do_not_see_rates(world, client, au
     assert client.get(f"/quality/campaigns/{world.campaign}/rates").status_code == 403
     auth.login(world.foreign_interviewer)
     assert client.get(f"/quality/campaigns/{world.campaign}/rates/export").status_code == 403
+
+
+def test_walk_ins_are_cases_and_rejected_interviews_are_not_interviews(app, db):
+    with app.app_context():
+        w = make_field_world(n_cases=2, prefix="w")
+        person = user(w.interviewer)
+        for disposition in ("complete", "refusal"):
+            data = payload(w, None, disposition=disposition,
+                           answers={} if disposition != "complete" else payload(w)["answers"])
+            outcome = interview_service.submit_interview(principal_for_user(person), person,
+                                                         data)
+            assert outcome.status == 201, outcome.body
+        walk_in = _db.session.get(Campaign, w.walk_in_campaign)
+        (survey,) = rows_by(service.rate_rows(walk_in, "current"), "survey").values()
+        assert (survey["n"], survey["I"], survey["R"]) == (2, 1, 1)
+        assert rows_by(service.rate_rows(walk_in, "current"), "stratum")[""]["n"] == 2
+        # a rejected interview counts as no interview: unknown eligibility, not in the field
+        rejected = submit(w, 0)
+        interview_service.review_interview(user(w.supervisor), rejected, "reject", "bịa")
+        campaign = _db.session.get(Campaign, w.campaign)
+        for basis in ("approved", "current"):
+            (survey,) = rows_by(service.rate_rows(campaign, basis), "survey").values()
+            assert (survey["I"], survey["U"], survey["in_field"]) == (0, 2, 1)
