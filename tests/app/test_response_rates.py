@@ -168,3 +168,13 @@ def test_walk_ins_are_cases_and_rejected_interviews_are_not_interviews(app, db):
         for basis in ("approved", "current"):
             (survey,) = rows_by(service.rate_rows(campaign, basis), "survey").values()
             assert (survey["I"], survey["U"], survey["in_field"]) == (0, 2, 1)
+
+
+def test_the_campaign_page_links_to_the_rates_for_those_who_may_see_them(world, client, auth):
+    auth.login(world.supervisor)
+    assert 'data-testid="rates-link"' in client.get(f"/campaigns/{world.campaign}").get_data(
+        as_text=True)
+    auth.login(world.interviewer)
+    page = client.get(f"/campaigns/{world.campaign}")
+    assert page.status_code == 200 and 'data-testid="rates-link"' not in page.get_data(
+        as_text=True)
