@@ -314,10 +314,21 @@ def load_field_work(result: DemoResult) -> None:
     load(result, CAMPAIGN_TITLE, _org(CITY_FRONT).id)
 
 
+def load_weights(result: DemoResult) -> None:
+    """A weighting run of the demo interviews: classes by agency, raking to the frame's
+    dossiers per agency and to sex (see weighting.demo_spec). Skipped once one exists."""
+    from .weighting import load_demo_weights
+
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
+    if campaign is not None and load_demo_weights(campaign) is not None:
+        result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
-    load_sampling_plan, load_field_work,
+    load_sampling_plan, load_field_work, load_weights,
 ]
 
 

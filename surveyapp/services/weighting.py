@@ -36,7 +36,7 @@ import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..errors import DomainError, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -573,14 +573,10 @@ def demo_spec(campaign: Campaign) -> WeightSpec:
 
 
 def load_demo_weights(campaign: Campaign) -> WeightRun | None:
-    """The demo's weighting run (skipped once the campaign has one, or with nothing to weight)."""
-    if list_runs(campaign):
+    """The demo's weighting run (skipped once the campaign has one, or without a locked plan)."""
+    if list_runs(campaign) or locked_plan(campaign) is None:
         return None
-    try:
-        return compute_weights(None, campaign, demo_spec(campaign))
-    except DomainError:
-        db.session.rollback()
-        return None
+    return compute_weights(None, campaign, demo_spec(campaign))
 
 
 # ---- the form's request ----------------------------------------------------------------------

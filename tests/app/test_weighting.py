@@ -9,6 +9,7 @@ from that pattern, independently of the service's own extraction.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -80,6 +81,8 @@ def _world():
     campaign = make_campaign(org, title="Khảo sát trọng số", status=CampaignStatus.FIELDING)
     version = frozen_version(campaign)
     plan = locked_plan(campaign, 10, reserves_per_stratum=1, strata=("A", "B"))
+    plan.allocation = [{"stratum": "A", "N_h": 120, "n_h": 10},
+                       {"stratum": "B", "N_h": 90, "n_h": 10}]
     cases = {s: [c for c in plan.cases if c.status == "selected" and c.stratum == s]
              for s in ("A", "B")}
     tag = 0
@@ -271,3 +274,139 @@ def test_histogram_bins_are_the_weights():
     h = service.histogram([1.0, 1.0, 2.0, 3.0, 3.0, 3.0], bins=3)
     assert [b["count"] for b in h["bars"]] == [2, 1, 3]
     assert h["bars"][2]["height"] == h["height"]
+
+
+# ---- pages ----------------------------------------------------------------------------------
+
+def csrf_token(client, url: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(
+        as_text=True))
+    return match.group(1)
+
+
+@pytest.fixture
+def page_world(app, db):
+    with app.app_context():
+        w = _world()
+        yield {"campaign": w["campaign"].id}
+
+
+@pytest.fixture
+def csrf_after_login(app):
+    """CSRF on once signed in (as in test_quality)."""
+    yield lambda: app.config.update(WTF_CSRF_ENABLED=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_pages_create_and_show_a_run_with_its_chart(page_world, client, auth,
+                                                        csrf_after_login):
+    campaign_id = page_world["campaign"]
+    auth.login("w.analyst")
+    csrf_after_login()
+    base = f"/campaigns/{campaign_id}/weighting"
+    listing = client.get(base + "/").get_data(as_text=True)
+    assert "Các lần tính trọng số" in listing and 'data-testid="no-runs"' in listing
+    form = client.get(base + "/new").get_data(as_text=True)
+    assert "stratum,A,120" in form and "stratum,B,90" in form  # the frame's N_h
+    # without the CSRF token nothing is stored
+    assert client.post(base + "/new", data={"classes": "stratum", "method": "none",
+                                            "unknown_eligible_share": "1"}).status_code == 400
+    assert count(WeightRun) == 0
+    bad = client.post(base + "/new", data={
+        "classes": "stratum", "method": "rake", "totals": "gioi_tinh,nam,100",
+        "unknown_eligible_share": "1", "csrf_token": csrf_token(client, base + "/new")})
+    assert bad.status_code == 400
+    assert "không phải là tầng cũng không phải là câu hỏi" in bad.get_data(as_text=True)
+    assert count(WeightRun) == 0
+    table = "biến,mức,tổng\nstratum,A,120\nstratum,B,90\nvisited,yes,110\nvisited,no,100"
+    done = client.post(base + "/new", data={
+        "classes": "stratum", "method": "rake", "totals": table,
+        "unknown_eligible_share": "1", "csrf_token": csrf_token(client, base + "/new")},
+        follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and "Đã lưu lần tính trọng số 1" in html
+    run = _db.session.scalar(sa.select(WeightRun))
+    assert run.spec["totals"] == TOTALS
+    assert '<svg' in html and html.count("<rect ") == len(service.run_detail(run)
+                                                          ["histogram"]["bars"])
+    for testid in ("stages", "strata", "classes", "achieved", "outcomes", "bins"):
+        assert f'data-testid="{testid}"' in html, testid
+    assert run.input_sha256 in html
+    assert "<script" not in html.split("</nav>", 1)[1].split("</main>")[0]
+    listing = client.get(base + "/").get_data(as_text=True)
+    assert 'data-testid="run-1"' in listing
+
+
+def test_the_campaign_page_links_to_the_runs(page_world, client, auth):
+    auth.login("w.gsv")
+    html = client.get(f"/campaigns/{page_world['campaign']}").get_data(as_text=True)
+    assert 'data-testid="weighting-link"' in html
+    listing = client.get(f"/campaigns/{page_world['campaign']}/weighting/").get_data(
+        as_text=True)
+    assert 'data-testid="new-run"' not in listing  # supervisors read, they do not compute
+
+
+def test_a_run_of_another_campaign_is_not_found(world, client, auth):
+    run = service.compute_weights(world["analyst"], world["campaign"], WeightSpec())
+    other = make_campaign(world["org"], title="Khảo sát khác")
+    _db.session.commit()
+    auth.login("w.analyst")
+    assert client.get(f"/campaigns/{other.id}/weighting/{run.id}").status_code == 404
+    assert client.get(f"/campaigns/{world['campaign'].id}/weighting/{run.id}").status_code \
+        == 200
+
+
+# ---- the demo -------------------------------------------------------------------------------
+
+def test_the_demo_has_a_weighting_run_equal_to_the_analysis_library(app, db):
+    from surveyapp.models import Campaign, Organisation
+    from surveyapp.services import demo
+    from surveyapp.services.assignments import campaign_weights
+    from surveyapp.services.interviews import approved_interviews
+
+    with app.app_context():
+        demo.load_demo()
+        org = _db.session.scalar(sa.select(Organisation).where(
+            Organisation.name == demo.CITY_FRONT))
+        campaign = _db.session.scalar(sa.select(Campaign).where(
+            Campaign.title == demo.CAMPAIGN_TITLE, Campaign.organisation_id == org.id))
+        runs = service.list_runs(campaign)
+        assert [r.number for r in runs] == [1]
+        run = runs[0]
+        assert run.spec["method"] == "rake" and run.spec["classes"] == "stratum"
+        frame = {a: float(n) for a, n, _p in demo.FRAME_AGENCIES}
+        assert run.spec["totals"]["stratum"] == frame
+        assert sum(run.spec["totals"]["gioi_tinh"].values()) == sum(frame.values())
+        # the same inputs, read here: every weighted case and its approved outcome
+        weights = campaign_weights(campaign)
+        outcome = {v.interview.assignment.case_id: v for v in approved_interviews(campaign)
+                   if v.interview.assignment is not None}
+        from surveyapp.models import SamplingCase
+        ids = sorted(weights)
+        cases = {c.id: c for c in _db.session.scalars(sa.select(SamplingCase).where(
+            SamplingCase.id.in_(ids)))}
+        disp = [outcome[i].disposition if i in outcome else None for i in ids]
+        responded = np.array([d in ("complete", "partial") for d in disp])
+        nr = nonresponse_adjustment(
+            np.array([weights[i] for i in ids]), responded,
+            np.array([cases[i].stratum for i in ids]),
+            eligible=np.array([d != "not_eligible" for d in disp]),
+            unknown_eligibility=np.array([d in ("unknown_eligibility", None) for d in disp]))
+        resp = np.flatnonzero(responded)
+        data = {"stratum": np.array([cases[ids[j]].stratum for j in resp], dtype=object),
+                "gioi_tinh": np.array([outcome[ids[j]].answers["gioi_tinh"] for j in resp],
+                                      dtype=object)}
+        raked = SurveyDesign.create(data=data, weights=nr.weights[resp]).rake(
+            run.spec["totals"])
+        expected = {outcome[ids[j]].interview_id: w
+                    for j, w in zip(resp, np.asarray(raked.weights), strict=True)}
+        got = service.analysis_weights(run)
+        assert set(got) == set(expected)
+        assert [got[k] for k in sorted(got)] == pytest.approx([expected[k] for k in
+                                                                sorted(expected)])
+        assert run.diagnostics["calibration"]["converged"] is True
+        final = weight_diagnostics(np.asarray(raked.weights)).to_dict()
+        for key, value in final.items():
+            assert run.diagnostics["stages"]["final"][key] == pytest.approx(value), key
+        demo.load_demo()  # again: nothing new
+        assert len(service.list_runs(campaign)) == 1
