@@ -215,6 +215,13 @@ def _shown(value) -> str:
 
 # ---- the cached look-ups and the checks ------------------------------------------------------
 
+@dataclass(frozen=True)
+class _AssignmentRef:
+    id: int
+    interviewer_id: int | None
+    campaign: interviews.CampaignRef
+
+
 class _ImportLookups(interviews.Lookups):
     """read_submission's look-ups answered from rows loaded once for the whole file."""
 
@@ -222,23 +229,20 @@ class _ImportLookups(interviews.Lookups):
         self.campaign_ref = interviews.CampaignRef(campaign.id, campaign.organisation_id)
         self.version_ref = version
         self.walk_in = interviews._walk_in_allowed(self.campaign_ref)
-        self.assignments: dict[int, Assignment] = {}
+        self.assignments: dict[int, _AssignmentRef] = {}
         self.by_unit: dict[str, int] = {}
 
-    def load_assignments(self, campaign: Campaign, ids: set[int], units: set[str]) -> None:
-        # read_submission reads each assignment's campaign: the one already in the session.
-        query = select(Assignment).where(Assignment.campaign_id == campaign.id)
-        if units:
-            rows = db.session.execute(
-                select(Assignment, SamplingCase.unit_id)
-                .join(SamplingCase, SamplingCase.id == Assignment.case_id)
-                .where(Assignment.campaign_id == campaign.id))
-            for assignment, unit_id in rows:
-                self.assignments[assignment.id] = assignment
-                self.by_unit[unit_id] = assignment.id
-        elif ids:
-            for assignment in db.session.scalars(query):
-                self.assignments[assignment.id] = assignment
+    def load_assignments(self, campaign: Campaign) -> None:
+        """The campaign's assignments as plain rows (what read_submission reads of one): a
+        job's progress commits, which would expire ORM objects and reload each of them."""
+        rows = db.session.execute(
+            select(Assignment.id, Assignment.interviewer_id, SamplingCase.unit_id)
+            .join(SamplingCase, SamplingCase.id == Assignment.case_id)
+            .where(Assignment.campaign_id == campaign.id))
+        for assignment_id, interviewer_id, unit_id in rows:
+            self.assignments[assignment_id] = _AssignmentRef(assignment_id, interviewer_id,
+                                                             self.campaign_ref)
+            self.by_unit[unit_id] = assignment_id
 
     def assignment(self, assignment_id: int):
         return self.assignments.get(assignment_id)
@@ -322,8 +326,8 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
         _fail(problems, len(table.rows))
     res = plan.reserved
     ids_column, unit_column = res.get("assignment_id"), res.get("unit_id")
-    lookups.load_assignments(campaign, {1} if ids_column else set(),
-                             {"*"} if unit_column else set())
+    if ids_column or unit_column:
+        lookups.load_assignments(campaign)
     column_of = {"uuid": res.get("uuid", "uuid"), "assignment_id": ids_column or unit_column
                  or "assignment_id", "disposition": res.get("disposition", "disposition"),
                  "started_at": res["started_at"], "finished_at": res["finished_at"],
