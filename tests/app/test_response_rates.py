@@ -140,9 +140,12 @@ def test_rates_page_and_downloads(world, client, auth):
                       ).status_code == 404
 
 
-def test_interviewers_and_other_organisations_do_not_see_rates(world, client, auth):
+def test_interviewers_do_not_see_rates(world, client, auth):
     auth.login(world.interviewer)
     assert client.get(f"/quality/campaigns/{world.campaign}/rates").status_code == 403
+
+
+def test_other_organisations_do_not_see_rates(world, client, auth):
     auth.login(world.foreign_interviewer)
     assert client.get(f"/quality/campaigns/{world.campaign}/rates/export").status_code == 403
 
@@ -174,6 +177,10 @@ def test_the_campaign_page_links_to_the_rates_for_those_who_may_see_them(world, 
     auth.login(world.supervisor)
     assert 'data-testid="rates-link"' in client.get(f"/campaigns/{world.campaign}").get_data(
         as_text=True)
+
+
+def test_the_campaign_page_has_no_rate_link_for_interviewers(world, client, auth):
+    # (one sign-in per test: the world's app context keeps ``g`` between requests)
     auth.login(world.interviewer)
     page = client.get(f"/campaigns/{world.campaign}")
     assert page.status_code == 200 and 'data-testid="rates-link"' not in page.get_data(
