@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from ..errors import ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -431,7 +432,11 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
                     status=WeightRunStatus.DONE if converged else WeightRunStatus.NOT_CONVERGED,
                     created_by_id=getattr(actor, "id", None))
     db.session.add(run)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another run took this number at the same moment
+        db.session.rollback()
+        raise _number_taken() from None
     db.session.add_all(UnitWeight(run_id=run.id, interview_id=inputs.interview_ids[i],
                                   case_id=inputs.case_ids[i], base_weight=float(inputs.base[i]),
                                   nonresponse_weight=float(w_nr[j]),
@@ -441,8 +446,17 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
                  after={"number": number, "spec": spec.to_dict(), "status": run.status,
                         "input_sha256": run.input_sha256},
                  summary=f"weight run {number} of campaign {campaign.id}")
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _number_taken() from None
     return run
+
+
+def _number_taken() -> Conflict:
+    return Conflict(_("Another weighting run of this campaign was stored at the same time; "
+                      "compute the run again."))
 
 
 def _by_stratum(inputs: _Inputs, rows: list[int], final: np.ndarray, diagnostics) -> list[dict]:

@@ -8,6 +8,7 @@ from that pattern, independently of the service's own extraction.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -410,3 +411,34 @@ def test_the_demo_has_a_weighting_run_equal_to_the_analysis_library(app, db):
             assert run.diagnostics["stages"]["final"][key] == pytest.approx(value), key
         demo.load_demo()  # again: nothing new
         assert len(service.list_runs(campaign)) == 1
+
+
+def test_totals_from_an_uploaded_file(world):
+    run = service.create_run(world["analyst"], world["campaign"], classes="stratum",
+                             method="rake", totals_text="ignored,when,1",
+                             totals_file=json.dumps(TOTALS).encode(), bounds=(None, None),
+                             trim=(None, None), unknown_eligible_share=1.0)
+    assert run.spec["totals"] == TOTALS
+    with pytest.raises(WeightingFailed):
+        service.create_run(world["analyst"], world["campaign"], classes="stratum",
+                           method="linear", totals_text=service.totals_table(TOTALS),
+                           totals_file=None, bounds=(0.5, None), trim=(None, None),
+                           unknown_eligible_share=1.0)
+    assert count(WeightRun) == 1
+
+
+def test_two_runs_taking_the_same_number_give_a_conflict_not_a_500(world, monkeypatch):
+    from surveyapp.errors import Conflict
+    service.compute_weights(world["analyst"], world["campaign"], WeightSpec())
+    real = _db.session.scalar
+
+    def stale_max(statement, *args, **kwargs):  # as if the first run were not seen yet
+        if "max(weight_run.number)" in str(statement):
+            return None
+        return real(statement, *args, **kwargs)
+
+    monkeypatch.setattr(_db.session, "scalar", stale_max)
+    with pytest.raises(Conflict):
+        service.compute_weights(world["analyst"], world["campaign"], WeightSpec())
+    monkeypatch.undo()
+    assert [r.number for r in service.list_runs(world["campaign"])] == [1]
