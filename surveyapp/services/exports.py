@@ -58,15 +58,15 @@ from ..questionnaires import Questionnaire as Definition
 from ..reporting import datasets
 from ..reporting.datasets import DK, NA, Dataset, Variable
 from .assignments import case_weights, locked_plan
-from .jobs import submit_job
+from .jobs import job_status, submit_job
 
 JOB_KIND = "campaign_export"
 INLINE_MAX_ROWS = 5000  # at most this many rows are written during the request
-FORMAT_LABELS = {
-    "csv": "CSV (ZIP: data.csv + codebook.csv, UTF-8)",
-    "xlsx": "Excel XLSX (data + codebook)",
-    "sav": "SPSS .sav",
-    "dta": "Stata .dta (118)",
+FORMAT_LABELS = {  # names of file types, the same in every language
+    "sav": "SPSS (.sav)",
+    "dta": "Stata (.dta)",
+    "xlsx": "Excel (.xlsx)",
+    "csv": "CSV (.zip)",
 }
 MEDIA_TYPES = {
     "csv": "application/zip",
@@ -387,6 +387,22 @@ def run_export_job(job: Job, progress) -> dict:
     rows = write_export(campaign, fmt, path,
                         lambda f: progress(int(5 + 90 * f), _("Writing the export")))
     return {"rows": rows, "format": fmt, "size_mb": round(path.stat().st_size / 1e6, 2)}
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """What the export page shows: how many rows an export would have, the caller's jobs."""
+
+    approved: int
+    jobs: list[Job]
+    statuses: dict[int, dict]
+    formats: dict[str, str]
+
+
+def export_page(campaign: Campaign, owner_id: int | None) -> ExportPage:
+    jobs = export_jobs(campaign, owner_id)
+    return ExportPage(count_approved(campaign), jobs, {j.id: job_status(j) for j in jobs},
+                      FORMAT_LABELS)
 
 
 def export_jobs(campaign: Campaign, owner_id: int | None) -> list[Job]:

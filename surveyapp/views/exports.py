@@ -19,7 +19,6 @@ from ..errors import DomainError
 from ..forms.exports import ExportForm
 from ..models import Job
 from ..services import exports as export_service
-from ..services.jobs import job_status
 from ._helpers import actor, load_campaign
 
 bp = Blueprint("exports", __name__, url_prefix="/campaigns/<int:campaign_id>/exports")
@@ -30,11 +29,9 @@ bp = Blueprint("exports", __name__, url_prefix="/campaigns/<int:campaign_id>/exp
 def index(campaign):
     """The export form, what it will contain, and the caller's export jobs."""
     user = actor()
-    jobs = export_service.export_jobs(campaign, user.id if user else None)
+    page = export_service.export_page(campaign, user.id if user else None)
     return render_template("exports/index.html", campaign=campaign, form=ExportForm(),
-                           approved=export_service.count_approved(campaign), jobs=jobs,
-                           statuses={j.id: job_status(j) for j in jobs},
-                           formats=export_service.FORMAT_LABELS)
+                           page=page)
 
 
 @bp.route("/", methods=["POST"])
