@@ -54,6 +54,7 @@ class CaseOutcome:
     stratum: str
     agency: str
     interviewer: str
+    interviewer_id: int | None = None
 
 
 def _agency_question(document: dict) -> str | None:
@@ -116,17 +117,24 @@ def case_outcomes(campaign: Campaign, basis: str = "approved") -> list[CaseOutco
         disposition, in_field = _outcome(interview, basis)
         out.append(CaseOutcome(disposition, float(a.case.weight or 1.0), in_field,
                                a.case.stratum or "", agency_of(interview),
-                               a.interviewer.full_name if a.interviewer else ""))
+                               a.interviewer.full_name if a.interviewer else "",
+                               a.interviewer_id))
     for i in interviews:
         if i.assignment_id is None:
             disposition, in_field = _outcome(i, basis)
             out.append(CaseOutcome(disposition, 1.0, in_field, "", agency_of(i),
-                                   i.interviewer.full_name if i.interviewer else ""))
+                                   i.interviewer.full_name if i.interviewer else "",
+                                   i.interviewer_id))
     return out
 
 
-def _group_key(case: CaseOutcome, dimension: str) -> str:
-    return "" if dimension == "survey" else getattr(case, dimension)
+def _group_key(case: CaseOutcome, dimension: str) -> tuple[str, int | None]:
+    """(label, id): interviewers are told apart by id (two may share a name)."""
+    if dimension == "survey":
+        return "", None
+    if dimension == "interviewer":
+        return case.interviewer, case.interviewer_id
+    return getattr(case, dimension), None
 
 
 def rate_rows(campaign: Campaign, basis: str = "approved", weighted: bool = False,
@@ -141,13 +149,13 @@ def rate_rows(campaign: Campaign, basis: str = "approved", weighted: bool = Fals
     cases = case_outcomes(campaign, basis)
     rows = []
     for dimension in dimensions:
-        groups: dict[str, list[CaseOutcome]] = {}
+        groups: dict[tuple[str, int | None], list[CaseOutcome]] = {}
         for c in cases:
             groups.setdefault(_group_key(c, dimension), []).append(c)
         if dimension == "survey" and not groups:
-            groups[""] = []
-        for group in sorted(groups):
-            members = groups[group]
+            groups[("", None)] = []
+        for key in sorted(groups, key=lambda k: (k[0], k[1] or 0)):
+            group, members = key[0], groups[key]
             counts = DispositionCounts.from_dispositions(
                 [c.disposition for c in members],
                 [c.weight for c in members] if weighted else None)

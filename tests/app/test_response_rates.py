@@ -185,3 +185,11 @@ def test_the_campaign_page_has_no_rate_link_for_interviewers(world, client, auth
     page = client.get(f"/campaigns/{world.campaign}")
     assert page.status_code == 200 and 'data-testid="rates-link"' not in page.get_data(
         as_text=True)
+
+
+def test_two_interviewers_with_one_name_are_two_groups(world):
+    user(world.other_interviewer).full_name = "Nguyễn Văn An"
+    _db.session.commit()
+    campaign = _db.session.get(Campaign, world.campaign)
+    rows = [r for r in service.rate_rows(campaign) if r["dimension"] == "interviewer"]
+    assert [(r["group"], r["n"]) for r in rows] == [("Nguyễn Văn An", 4), ("Nguyễn Văn An", 1)]
