@@ -28,8 +28,10 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -215,7 +217,6 @@ class _Column:
                 return [value]
             return [None]
         if self.type == "date":
-            from datetime import date
             try:
                 return [date.fromisoformat(value)]
             except (TypeError, ValueError):
@@ -253,6 +254,15 @@ def _rows(campaign: Campaign):
     return db.session.execute(query)
 
 
+def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    """The calendar date in Vietnam (a naive time from the database is UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).date()
+
+
 def _weights(campaign: Campaign) -> dict[int, float]:
     """``assignments.campaign_weights`` without loading the cases' identifying columns.
 
@@ -284,10 +294,11 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
     values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
     fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",
                                               "psu", "pik", "weight")}
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
     for r in rows:
         fixed["resp_id"].append(r.id)
         fixed["disposition"].append(DISPOSITION_CODES.get(r.disposition))
-        fixed["int_date"].append(r.finished_at.date() if r.finished_at else None)
+        fixed["int_date"].append(_local_date(r.finished_at, zone))
         fixed["stratum"].append(r.stratum)
         fixed["psu"].append(r.psu)
         fixed["pik"].append(r.pik)
