@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, SelectField, TextAreaField
+from wtforms import FloatField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -12,10 +12,10 @@ from .base import Form
 
 
 class BackCheckDrawForm(Form):
-    share = DecimalField(_l("Share of completed interviews (%)"), default=10, places=None,
-                         validators=[InputRequired(_l("Enter a share between 0.1 and 100.")),
-                                     NumberRange(min=0.1, max=100,
-                                                 message=_l("Between 0.1 and 100."))])
+    share = FloatField(_l("Share of completed interviews (%)"), default=10,
+                       validators=[InputRequired(_l("Enter a share between 0.1 and 100.")),
+                                   NumberRange(min=0.1, max=100,
+                                               message=_l("Between 0.1 and 100."))])
     seed = IntegerField(_l("Seed (empty: chosen at random and stored)"),
                         validators=[Optional(), NumberRange(min=0, max=2**31 - 1,
                                                             message=_l("A whole number."))])

@@ -265,3 +265,15 @@ def test_a_draw_racing_another_is_refused_whole(flagged_world, monkeypatch):
         service.draw_back_checks(None, campaign, 0.5, seed=3)
     monkeypatch.undo()
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(BackCheckDraw)) == 0
+
+
+@pytest.mark.parametrize("share, seed", [("NaN", ""), ("sNaN", ""), ("inf", ""), ("1e400", ""),
+                                         ("abc", ""), ("", ""), ("0.05", ""), ("10", "-1"),
+                                         ("10", "99999999999"), ("10", "1.5")])
+def test_bad_draw_input_on_the_page_is_a_message_not_a_500(flagged_world, client, auth, share,
+                                                           seed):
+    auth.login(flagged_world.supervisor)
+    response = client.post(f"/quality/campaigns/{flagged_world.campaign}/back-checks",
+                           data={"share": share, "seed": seed})
+    assert response.status_code == 422
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(BackCheckDraw)) == 0
