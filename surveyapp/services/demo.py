@@ -316,7 +316,7 @@ def load_field_work(result: DemoResult) -> None:
 
 def load_weights(result: DemoResult) -> None:
     """A weighting run of the demo interviews: classes by agency, raking to the frame's
-    dossiers per agency and to sex (see weighting.demo_spec). Skipped once one exists."""
+    dossiers per agency and to age group (see weighting.demo_spec). Skipped once one exists."""
     from .weighting import load_demo_weights
 
     campaign = db.session.scalar(select(Campaign).where(

@@ -564,25 +564,29 @@ def run_detail(run: WeightRun) -> dict:
 
 # ---- the demo --------------------------------------------------------------------------------
 
-# Applicants by sex among the dossiers the five demo agencies settled in 2024 (invented for the
-# demo, close to the city's one-stop records: slightly more women than men, few "other").
-DEMO_SEX_SHARES = {"nam": 0.47, "nu": 0.52, "khac": 0.01}
+# Applicants by age group among the dossiers the demo agencies settled in 2024: invented for
+# the demo, shaped like the adult population of the city (few under 25 and over 65). Sex is
+# not used: the demo's random answers choose "other" as often as "male" or "female", and a
+# realistic 1 % for "other" would squeeze those respondents' weights to almost nothing.
+DEMO_MARGIN = "nhom_tuoi"
+DEMO_SHARES = {"18-24": 0.10, "25-34": 0.24, "35-44": 0.25, "45-54": 0.19, "55-64": 0.14,
+               "65+": 0.08}
 
 
 def demo_spec(campaign: Campaign) -> WeightSpec:
-    """Classes by agency; raking to the frame's dossiers per agency and to sex (shares above,
-    applied to the frame's total, only for the levels the respondents use)."""
+    """Classes by agency; raking to the frame's dossiers per agency and to age group (shares
+    above applied to the frame's total, over the levels the respondents use)."""
     totals = frame_totals(campaign)
     population = sum(totals.get(STRATUM, {}).values())
-    used = {v.answers.get("gioi_tinh") for v in approved_interviews(campaign)
+    used = {v.answers.get(DEMO_MARGIN) for v in approved_interviews(campaign)
             if v.disposition in RESPONDENT}
-    shares = {k: s for k, s in DEMO_SEX_SHARES.items() if k in used}
+    shares = {k: s for k, s in DEMO_SHARES.items() if k in used}
     scale = sum(shares.values()) or 1.0
     if shares:
-        totals["gioi_tinh"] = {k: round(population * s / scale) for k, s in shares.items()}
-        drift = population - sum(totals["gioi_tinh"].values())
-        first = next(iter(totals["gioi_tinh"]))
-        totals["gioi_tinh"][first] += drift  # every margin adds up to the same N
+        margin = {k: float(round(population * s / scale)) for k, s in shares.items()}
+        first = next(iter(margin))
+        margin[first] += population - sum(margin.values())  # every margin adds up to N
+        totals[DEMO_MARGIN] = margin
     return WeightSpec(classes=STRATUM, method="rake", totals=totals)
 
 

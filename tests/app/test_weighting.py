@@ -377,7 +377,7 @@ def test_the_demo_has_a_weighting_run_equal_to_the_analysis_library(app, db):
         assert run.spec["method"] == "rake" and run.spec["classes"] == "stratum"
         frame = {a: float(n) for a, n, _p in demo.FRAME_AGENCIES}
         assert run.spec["totals"]["stratum"] == frame
-        assert sum(run.spec["totals"]["gioi_tinh"].values()) == sum(frame.values())
+        assert sum(run.spec["totals"]["nhom_tuoi"].values()) == sum(frame.values())
         # the same inputs, read here: every weighted case and its approved outcome
         weights = campaign_weights(campaign)
         outcome = {v.interview.assignment.case_id: v for v in approved_interviews(campaign)
@@ -395,7 +395,7 @@ def test_the_demo_has_a_weighting_run_equal_to_the_analysis_library(app, db):
             unknown_eligibility=np.array([d in ("unknown_eligibility", None) for d in disp]))
         resp = np.flatnonzero(responded)
         data = {"stratum": np.array([cases[ids[j]].stratum for j in resp], dtype=object),
-                "gioi_tinh": np.array([outcome[ids[j]].answers["gioi_tinh"] for j in resp],
+                "nhom_tuoi": np.array([outcome[ids[j]].answers["nhom_tuoi"] for j in resp],
                                       dtype=object)}
         raked = SurveyDesign.create(data=data, weights=nr.weights[resp]).rake(
             run.spec["totals"])
