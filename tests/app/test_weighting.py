@@ -442,3 +442,19 @@ def test_two_runs_taking_the_same_number_give_a_conflict_not_a_500(world, monkey
         service.compute_weights(world["analyst"], world["campaign"], WeightSpec())
     monkeypatch.undo()
     assert [r.number for r in service.list_runs(world["campaign"])] == [1]
+
+
+def test_linear_calibration_with_trimming_equals_analysis(world):
+    spec = WeightSpec(classes="stratum", method="linear", totals=TOTALS, trim=(0.8, 1.6))
+    run = service.compute_weights(world["analyst"], world["campaign"], spec)
+    base, responded, eligible, unknown, strata, visited = expected_arrays()
+    nr = nonresponse_adjustment(base, responded, strata, eligible=eligible,
+                                unknown_eligibility=unknown)
+    resp = np.flatnonzero(responded)
+    cal = SurveyDesign.create(data={"stratum": strata[resp], "visited": visited[resp]},
+                              weights=nr.weights[resp]).calibrate(TOTALS, "linear",
+                                                                  trim=[0.8, 1.6])
+    units = sorted(run.units, key=lambda u: u.case_id)
+    assert [u.final_weight for u in units] == pytest.approx(np.asarray(cal.weights))
+    assert run.diagnostics["calibration"]["trimmed"] == cal.calibration.trimmed
+    assert run.diagnostics["calibration"]["notes"] == list(cal.calibration.notes)
