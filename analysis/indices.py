@@ -85,12 +85,19 @@ DK_CODES = ("dk",)
 
 # ---------------------------------------------------------------------------- rules
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Answers as text codes (integral numbers without a decimal point) and missingness."""
-    miss = is_missing(values)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        out[i] = "" if miss[i] else format_value(v)
-    return out, miss
+    """Answers as text codes (integral numbers without a decimal point) and missingness.
+
+    Each distinct answer is formatted once (``pandas.factorize``), not each row.
+    """
+    import pandas as pd
+
+    inv, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    umiss = is_missing(uniq) if len(uniq) else np.zeros(0, dtype=bool)
+    labels = np.array(["" if m else format_value(v) for v, m in zip(uniq, umiss, strict=True)]
+                      + [""], dtype=object)
+    miss = (inv < 0) | np.append(umiss, True)[inv]
+    return labels[inv], miss
 
 
 @dataclass(frozen=True)
@@ -486,7 +493,8 @@ class IndexRow:
     ``S²`` is the weighted element variance of the respondents' linearised node score,
     i.e. ``n / deff`` with ``deff`` against simple random sampling with replacement
     (Kish 1965); for a top-box item it is NCHS's ``p (1 - p) / se²``.
-    ``df_domain`` is PSUs minus strata among the node's respondents (NCHS's df).
+    ``df_domain`` is PSUs minus strata among the node's respondents (NCHS's df; for a
+    replicate design, R's ``degf`` of the domain: the rank of its replicate weights - 1).
     ``na``/``dk``/``missing`` are unweighted counts (items only). ``maximum`` is the
     largest attainable value given the measured items; ``display`` the rounded value.
     """
@@ -754,44 +762,54 @@ def compute_index(
     counts = np.zeros((D, J, 4), dtype=np.int64)
     for d in range(D):
         m = masks[d]
-        wd = np.where(m, w, 0.0)
-        Wv = wd[:, None] * V
+        # work on the domain's rows only: outside them every score is zero
+        idx = np.flatnonzero(m)
+        wd = w[idx]
+        Sd, Vd = S[idx], V[idx]
+        Wv = wd[:, None] * Vd
         N = Wv.sum(axis=0)
-        num = (Wv * S).sum(axis=0)
+        num = (Wv * Sd).sum(axis=0)
         measured = N > 0
+        mrow = inrow[idx]
+        Vm = Vd & mrow[:, None]
+        cnt = Vm.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             R = np.where(measured, num / np.where(measured, N, 1.0), np.nan)
-            cnt = (V & (m & inrow)[:, None]).sum(axis=0)
-            Ru = np.where(cnt > 0, (S * (V & (m & inrow)[:, None])).sum(axis=0)
-                          / np.maximum(cnt, 1), np.nan)
+            Ru = np.where(cnt > 0, (Sd * Vm).sum(axis=0) / np.maximum(cnt, 1), np.nan)
         ratios[d] = R
         A = coefficient_rows(measured)
         A_all[d] = A
-        mrow = m & inrow
         counts[d, :, 0] = cnt
-        counts[d, :, 1] = (NA & mrow[:, None]).sum(axis=0)
-        counts[d, :, 2] = (DK & mrow[:, None]).sum(axis=0)
-        counts[d, :, 3] = (MS & mrow[:, None]).sum(axis=0)
+        counts[d, :, 1] = (NA[idx] & mrow[:, None]).sum(axis=0)
+        counts[d, :, 2] = (DK[idx] & mrow[:, None]).sum(axis=0)
+        counts[d, :, 3] = (MS[idx] & mrow[:, None]).sum(axis=0)
         Rz = np.where(measured, R, 0.0)
         # influence of every item ratio (weighted scores), zero outside the domain
-        Z = Wv * (S - Rz) / np.where(measured, N, 1.0)
-        resid = V * (S - Rz)
+        Z = Wv * (Sd - Rz) / np.where(measured, N, 1.0)
+        resid = Vd * (Sd - Rz)
+        au = np.where(np.isfinite(Ru), Ru, 0.0)
+        # a replicate design's df (rank of its replicate weights) costs a QR: once per domain
+        rep_df = None if design.replicates is None else float(design.degf(rows=m))
         for k in range(K):
             a = A[k]
             if not np.all(np.isfinite(a)):
                 continue
             est[d, k] = a @ Rz
-            au = np.where(np.isfinite(Ru), Ru, 0.0)
             unw[d, k] = a @ au
-            U[:, d * K + k] = Z @ a
+            U[idx, d * K + k] = Z @ a
             used = a != 0
-            resp = mrow & V[:, used].any(axis=1)
+            resp = mrow & Vd[:, used].any(axis=1)
             n_node[d, k] = int(resp.sum())
-            df_dom[d, k] = design.degf(rows=resp)
+            if rep_df is None:
+                full = np.zeros(n, dtype=bool)
+                full[idx[resp]] = True
+                df_dom[d, k] = design.degf(rows=full)
+            else:
+                df_dom[d, k] = rep_df
             wr = np.where(resp, wd, 0.0)
             tw = wr.sum()
             if tw > 0:
-                share = (wr[:, None] * V).sum(axis=0) / tw
+                share = (wr[:, None] * Vd).sum(axis=0) / tw
                 coef = np.where(share > 0, a / np.where(share > 0, share, 1.0), 0.0)
                 psi = resid @ coef
                 s2[d, k] = float((wr * psi * psi).sum() / tw)
@@ -872,9 +890,11 @@ def _replicate_cov(design, masks, S, V, A_all, est) -> np.ndarray:
     D, K, J = A_all.shape
     thetas = np.full((RW.shape[1], D * K), np.nan)
     for d, m in enumerate(masks):
-        Vm = V & m[:, None]
-        N = Vm.T.astype(float) @ RW  # (J, R)
-        num = (Vm * S).T @ RW
+        idx = np.flatnonzero(m)  # outside the domain every term is zero
+        RWd = np.ascontiguousarray(RW[idx])
+        Vm = V[idx].astype(float)
+        N = Vm.T @ RWd  # (J, R)
+        num = (Vm * S[idx]).T @ RWd
         with np.errstate(invalid="ignore", divide="ignore"):
             Rr = num / N
         for k in range(K):
