@@ -697,7 +697,8 @@ class SurveyDesign:
                 if v and v not in names:
                     names.append(v)
         cols = {}
-        available = set(getattr(self.data, "columns", None) or list(self.data))
+        columns = getattr(self.data, "columns", None)  # a DataFrame's Index has no truth value
+        available = set(columns if columns is not None else list(self.data))
         for v in names:
             if v not in available:
                 raise CalibrationError(f"calibration margin: no column {v!r} in the data")

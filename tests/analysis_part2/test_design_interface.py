@@ -102,3 +102,13 @@ def test_non_convergence_is_reported(clus1):
     with pytest.warns(A.AnalysisWarning, match="did not converge"):
         cal = clus1.calibrate(POP_CAL, "logit", bounds=(0.9, 1.1))
     assert not cal.calibration.converged
+
+
+def test_calibration_of_a_design_declared_on_a_data_frame():
+    import pandas as pd
+
+    df = pd.DataFrame({"g": ["a", "a", "b", "b", "b"], "w": [1.0, 2.0, 1.0, 1.0, 2.0],
+                       "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    design = A.SurveyDesign.create(df, weights="w")
+    cal = design.poststratify({"g": {"a": 6.0, "b": 8.0}})
+    assert list(cal.weights) == [2.0, 4.0, 2.0, 2.0, 4.0]
