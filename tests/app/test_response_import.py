@@ -418,3 +418,50 @@ def test_job_reports_progress_while_checking(world, monkeypatch):
                              walk_in_csv(12000),
                              progress=lambda pct, msg: seen.append(pct))
     assert seen == sorted(seen) and len(seen) >= 3 and seen[-1] < 100
+
+
+def test_types_of_an_odk_export_multiple_choice_decimals_dates_na_and_constraints(world):
+    from builders import make_campaign
+    from field_builders import frozen_version
+
+    from surveyapp.models import Organisation
+    from surveyapp.models.codes import CampaignStatus
+    from surveyapp.questionnaires import Choice, ChoiceList, Group, Question
+    from surveyapp.questionnaires import Questionnaire as Definition
+
+    document = Definition(
+        name="types", title={"vi": "Kiểu", "en": "Types"},
+        children=[Group("grp", {"vi": "Nhóm", "en": "Group"}, children=[
+            Question("channels", "select_multiple", {"vi": "Kênh", "en": "Channels"},
+                     list_name="channel"),
+            Question("fee", "decimal", {"vi": "Phí", "en": "Fee"}, minimum=0, allow_na=True),
+            Question("visit_date", "date", {"vi": "Ngày", "en": "Date"}),
+            Question("wait", "integer", {"vi": "Chờ", "en": "Wait"},
+                     constraint=". <= 120", allow_dk=True),
+        ])],
+        choice_lists=[ChoiceList("channel", [Choice("desk", {"vi": "Quầy", "en": "Desk"}),
+                                             Choice("online", {"vi": "Mạng", "en": "Online"}),
+                                             Choice("post", {"vi": "Bưu điện", "en": "Post"})])],
+    ).to_dict()
+    org = _db.session.get(Organisation, world.org)
+    walk_in = make_campaign(org, title="Kiểu dữ liệu", status=CampaignStatus.FIELDING)
+    frozen_version(walk_in, document)
+    header = "start,end,grp/channels,grp/fee,grp/visit_date,grp/wait\n"
+    good = (header + "2024-09-02,2024-09-02,desk online,\"12,5\",02/09/2024,15\n"
+            "2024-09-02,2024-09-02,post,n/a,2024-09-01,dk\n").encode()
+    service.import_responses(None, walk_in, "odk.csv", good)
+    stored = sorted((v.answers for v in _db.session.scalars(
+        sa.select(InterviewVersion).join(Interview).where(
+            Interview.campaign_id == walk_in.id))), key=lambda a: a["channels"])
+    assert stored == [{"channels": ["desk", "online"], "fee": 12.5,
+                       "visit_date": "2024-09-02", "wait": 15},
+                      {"channels": ["post"], "fee": "na", "visit_date": "2024-09-01",
+                       "wait": "dk"}]
+    bad = (header + "2024-09-02,2024-09-02,desk fax,-1,31/02/2024,200\n"
+           "2024-09-02,2024-09-02,desk desk,abc,2024-09-01,1.5\n").encode()
+    with pytest.raises(service.ImportFailed) as exc:
+        service.import_responses(None, walk_in, "bad.csv", bad)
+    got = {(r, c) for r, c, _ in report_of(exc)}
+    assert got == {(2, "grp/channels"), (2, "grp/fee"), (2, "grp/visit_date"), (2, "grp/wait"),
+                   (3, "grp/channels"), (3, "grp/fee"), (3, "grp/wait")}
+    assert count(Interview, Interview.campaign_id == walk_in.id) == 2
