@@ -34,29 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import create_database, drop_database  # noqa: E402
+
 SECRET_NAME = "Nguyễn Thị Bí Mật"
 SECRET_LABEL = "Hồ sơ bí mật"
-
-
-def _create_database(name: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(name: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _document() -> dict:
@@ -183,7 +165,7 @@ def main() -> int:
     from surveyapp.services import exports
 
     name = f"surveyapp_bench_export_{os.getpid()}"
-    url = _create_database(name)
+    url = create_database(name)
     workdir = Path(tempfile.mkdtemp(prefix="bench_export_"))
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": uuid.uuid4().hex,
@@ -219,7 +201,7 @@ def main() -> int:
             db.session.remove()
             db.engine.dispose()
     finally:
-        _drop_database(name)
+        drop_database(name)
         for leftover in workdir.glob("*"):
             leftover.unlink()
         workdir.rmdir()

@@ -42,33 +42,14 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import create_database, drop_database  # noqa: E402
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _create_database(name: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(name: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _prepare(url: str, secret: str) -> dict:
@@ -181,7 +162,7 @@ def main() -> int:
     ap.add_argument("--client-processes", type=int, default=2,
                     help="processes the clients are spread over (the GIL)")
     ap.add_argument("--workers", type=int, default=2,
-                    help="gunicorn workers (2 measured best on 2 cores; 3, 4, 6 and gthread were slower)")
+                    help="gunicorn workers (2 measured best on 2 cores; 3, 4, 6, gthread: slower)")
     ap.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     ap.add_argument("--resend-share", type=float, default=0.1,
                     help="share of interviews sent twice (identical resend)")
@@ -189,7 +170,7 @@ def main() -> int:
     args = ap.parse_args()
 
     name = f"surveyapp_bench_{os.getpid()}"
-    url = _create_database(name)
+    url = create_database(name)
     secret = uuid.uuid4().hex
     gunicorn = None
     try:
@@ -243,7 +224,7 @@ def main() -> int:
                 gunicorn.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
-        _drop_database(name)
+        drop_database(name)
 
     latencies = sorted(t for t, _ in results)
     statuses: dict[int, int] = {}

@@ -28,30 +28,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import create_database, drop_database  # noqa: E402
 
 HEADER = ["started_at", "finished_at", "s1/visited", "s1/channel", "s2/age", "note_text",
           "respondent_name", "respondent_phone"]
-
-
-def _create_database(name: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
-def _drop_database(name: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def _row(i: int) -> list:
@@ -109,7 +90,7 @@ def main() -> int:
     from surveyapp.services import response_import
 
     name = "surveyapp_bench_import"
-    url = _create_database(name)
+    url = create_database(name)
     ok = True
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
@@ -161,7 +142,7 @@ def main() -> int:
             db.engine.dispose()
     finally:
         if not args.keep:
-            _drop_database(name)
+            drop_database(name)
     print("OK" if ok else "FAILED: stored counts are not as expected")
     return 0 if ok else 1
 
