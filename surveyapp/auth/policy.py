@@ -244,6 +244,18 @@ def _respondent_view(p: Principal, obj) -> bool:
     return assignment is not None and assignment.interviewer_id == p.user_id
 
 
+def _case_labels_view(p: Principal, plan) -> bool:
+    """The frame's identifying columns (name, phone, address) of a plan's cases: only the
+    supervisors of the campaign's organisation, who prepare the work lists, and only until
+    the field work ends (draft or fielding). Analysts, org admins and the office see unit ids
+    (Decision 104/2024, Art. 3.4); interviewers see their own cases on their work list."""
+    campaign = plan.campaign
+    if p.user_id is None or campaign.status not in (CampaignStatus.DRAFT.value,
+                                                    CampaignStatus.FIELDING.value):
+        return False
+    return p.has_role(campaign.organisation_id, Role.SUPERVISOR)
+
+
 # ---- exports for statisticians (issue 8) ----
 def _export_campaign(p: Principal, c: Campaign) -> bool:
     """Download the analysis extract (no identifying data) of a campaign's approved interviews."""
@@ -312,6 +324,7 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "field.manage": _field_manage,
     "export.campaign": _export_campaign,
     "respondent.view": _respondent_view,
+    "case_labels.view": _case_labels_view,
     "respondent.purge": _campaign_submit,  # the organisation's administrators
     "quality.view": _quality_view,
     "quality.back_check": _back_check_manage,

@@ -722,9 +722,11 @@ def _cases(plan: SamplingPlan) -> list[SamplingCase]:
         SamplingCase.plan_id == plan.id).order_by(SamplingCase.position)))
 
 
-def _columns(plan: SamplingPlan, with_design: bool) -> list[tuple[str, str]]:
+def _columns(plan: SamplingPlan, with_design: bool,
+             with_labels: bool) -> list[tuple[str, str]]:
     cols = [("unit_id", _("ID (%(column)s)", column=plan.id_column))]
-    cols += [(f"data:{c}", c) for c in plan.label_columns or [] if c != plan.id_column]
+    if with_labels:  # identifying columns: only for those the policy lets see them
+        cols += [(f"data:{c}", c) for c in plan.label_columns or [] if c != plan.id_column]
     if plan.stratum_column:
         cols.append(("stratum", _("Stratum (%(column)s)", column=plan.stratum_column)))
     if plan.psu_column:
@@ -751,10 +753,11 @@ def _filename(plan: SamplingPlan, what: str) -> str:
     return f"{what}-campaign{plan.campaign_id}-v{plan.version}.xlsx"
 
 
-def sample_workbook(plan: SamplingPlan) -> tuple[str, bytes]:
-    """The drawn sample (cases and reserves) with inclusion probabilities and weights."""
+def sample_workbook(plan: SamplingPlan, with_labels: bool = False) -> tuple[str, bytes]:
+    """The drawn sample (cases and reserves) with inclusion probabilities and weights; the
+    frame's identifying columns only ``with_labels``."""
     cases = _cases(plan)
-    cols = _columns(plan, with_design=True)
+    cols = _columns(plan, with_design=True, with_labels=with_labels)
     record = plan.draw_record
     info = [(_("Campaign"), plan.campaign.title), (_("Plan"), f"{plan.title} (v{plan.version})"),
             (_("Frame file"), plan.frame_filename or ""),
@@ -787,7 +790,7 @@ def split_work(cases: list[SamplingCase], people: int) -> list[list[SamplingCase
     return out
 
 
-def worklists_workbook(plan: SamplingPlan) -> tuple[str, bytes]:
+def worklists_workbook(plan: SamplingPlan, with_labels: bool = False) -> tuple[str, bytes]:
     """Per-interviewer work lists (one sheet each) plus the reserve list, as XLSX.
 
     The sample is shared among the organisation's interviewers in consecutive blocks of
@@ -795,7 +798,7 @@ def worklists_workbook(plan: SamplingPlan) -> tuple[str, bytes]:
     supervisors re-assign in the field-work pages.
     """
     cases = _cases(plan)
-    cols = [("no", _("No."))] + _columns(plan, with_design=False)[:-1] + [
+    cols = [("no", _("No."))] + _columns(plan, with_design=False, with_labels=with_labels)[:-1] + [
         ("outcome", _("Contact result")), ("note", _("Notes"))]
     people = _interviewers(plan)
     selected = [c for c in cases if c.reserve_rank is None]

@@ -68,6 +68,9 @@ def detail(plan):
                            method_labels=plans.METHOD_LABELS,
                            allocation_labels=plans.ALLOCATION_LABELS,
                            cases=plan.cases[:200] if plan.draw_record else [],
+                           label_columns=[c for c in plan.label_columns or []
+                                          if c != plan.id_column]
+                           if can("case_labels.view", plan) else [],
                            can_manage=can("sampling.manage", plan))
 
 
@@ -245,14 +248,16 @@ def _download(plan, build):
 @requires("sampling.view", load_plan)
 def download_sample(plan):
     """The drawn sample (with reserves, inclusion probabilities and weights) as XLSX."""
-    return _download(plan, plans.sample_workbook)
+    return _download(plan, lambda p: plans.sample_workbook(
+        p, with_labels=can("case_labels.view", p)))
 
 
 @bp.route("/sampling/<int:plan_id>/worklists.xlsx")
 @requires("sampling.view", load_plan)
 def download_worklists(plan):
     """Per-interviewer work lists as XLSX."""
-    return _download(plan, plans.worklists_workbook)
+    return _download(plan, lambda p: plans.worklists_workbook(
+        p, with_labels=can("case_labels.view", p)))
 
 
 @bp.route("/sampling/<int:plan_id>/draw-record.json")

@@ -382,7 +382,7 @@ def test_work_lists_read_back_with_openpyxl(world, plan):
     builders.make_user("dtv.b", org, Role.INTERVIEWER, full_name="Trần Thị Bích")
     builders.make_user("dtv.a", org, Role.INTERVIEWER, full_name="Lê Văn An")
     _drawn(world, plan)
-    filename, content = plans.worklists_workbook(plan)
+    filename, content = plans.worklists_workbook(plan, with_labels=True)
     assert filename.endswith(".xlsx")
     book = load_workbook(io.BytesIO(content), read_only=True)
     assert book.sheetnames == ["Lê Văn An", "Trần Thị Bích", "Dự phòng"]
@@ -403,7 +403,7 @@ def test_work_lists_read_back_with_openpyxl(world, plan):
 
 def test_sample_workbook_has_weights_and_the_draw_facts(world, plan):
     _drawn(world, plan)
-    _name, content = plans.sample_workbook(plan)
+    _name, content = plans.sample_workbook(plan, with_labels=True)
     book = load_workbook(io.BytesIO(content), read_only=True)
     rows = list(book["Mẫu"].iter_rows(values_only=True))
     assert rows[0] == ("Mã (ma_ho_so)", "ho_ten", "dia_chi", "Tầng (co_quan)",
@@ -412,6 +412,17 @@ def test_sample_workbook_has_weights_and_the_draw_facts(world, plan):
     assert all(abs(r[4] * r[5] - 1) < 1e-9 for r in rows[1:])
     facts = dict(book["Lần chọn"].iter_rows(values_only=True))
     assert facts["Hạt giống"] == "20240104"
+
+
+def test_downloads_leave_out_the_identifying_columns_unless_asked(world, plan):
+    _drawn(world, plan)
+    for build in (plans.sample_workbook, plans.worklists_workbook):
+        book = load_workbook(io.BytesIO(build(plan)[1]), read_only=True)
+        cells = {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                 for v in row if v is not None}
+        assert "ho_ten" not in cells and "dia_chi" not in cells
+        names = {c.data.get("ho_ten") for c in plan.cases}
+        assert names and not (names & cells)
 
 
 def test_work_lists_without_interviewers_go_to_one_unassigned_sheet(world, plan):

@@ -91,7 +91,9 @@ def test_analyst_draws_and_locks_a_sample(live_server, desktop_page, tmp_path):
         page.click("[data-testid=download-sample]")
     sample = _xlsx(info.value)
     rows = list(sample["Mẫu"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("Mã (Mã hồ sơ)", "Người nộp", "Địa chỉ") and len(rows) == 71
+    # the analyst gets unit ids, never the frame's names and addresses (Decision 104, Art. 3.4)
+    assert rows[0][0] == "Mã (Mã hồ sơ)" and len(rows) == 71
+    assert "Người nộp" not in rows[0] and "Địa chỉ" not in rows[0]
     with page.expect_download() as info:
         page.click("[data-testid=download-worklists]")
     lists = _xlsx(info.value)
@@ -112,6 +114,9 @@ def test_supervisor_sees_the_demo_plan_on_a_phone_and_gets_work_lists(live_serve
     assert page.locator("[data-testid=lock], [data-testid=new-version]").count() == 0
     with page.expect_download() as info:
         page.click("[data-testid=download-worklists]")
-    assert _xlsx(info.value).sheetnames[-1] == "Dự phòng"
+    lists = _xlsx(info.value)
+    assert lists.sheetnames[-1] == "Dự phòng"
+    # the supervisor prepares the field work: the work lists say whom to find
+    assert "Người nộp" in list(lists[lists.sheetnames[0]].iter_rows(values_only=True))[3]
     screenshot(page, "sampling-supervisor-phone")
     assert page.console_errors == []
