@@ -22,6 +22,7 @@ from .registry import (
     procedure_agency,
 )
 from .sampling_plans import SamplingCase, SamplingPlan
+from .scorecards import ScorecardRow, ScorecardRun
 from .users import ApiToken, Membership, User
 from .weighting import UnitWeight, WeightRun
 
@@ -34,4 +35,5 @@ __all__ = [
     "campaign_agency", "campaign_procedure", "procedure_agency",
     "BackCheck", "BackCheckDraw", "RespondentKey",
     "UnitWeight", "WeightRun",
+    "ScorecardRow", "ScorecardRun",
 ]

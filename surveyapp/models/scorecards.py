@@ -1,0 +1,94 @@
+"""Scorecards (issue 9): stored, versioned scorecard runs and their rows.
+
+A ``scorecard_run`` is never overwritten: computing a scorecard again gives the campaign's
+next ``number``. It names the weighting run it used, the index (key and method version),
+the confidence level, the small-cell minimum, the reliability rule and the seed of the rank
+simulation, so that every figure can be recomputed. ``scorecard_row`` holds one figure per
+domain (an agency, or the city total with ``agency_code`` NULL) and index node. A suppressed
+row keeps its estimate and CI here; the service's read functions blank them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._types import TZDateTime, utcnow
+from .campaigns import Campaign
+from .users import User
+from .weighting import WeightRun
+
+
+class ScorecardStatus:
+    """Status of one figure."""
+
+    RELIABLE = "reliable"
+    FLAGGED = "flagged"
+    SUPPRESSED = "suppressed"
+
+
+class ScorecardRun(db.Model):
+    """One scorecard of a campaign (number 1, 2, … per campaign)."""
+
+    __tablename__ = "scorecard_run"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"),
+                                             index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    weight_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("weight_run.id", ondelete="SET NULL"))
+    index_key: Mapped[str] = mapped_column(String(16))
+    method_version: Mapped[str] = mapped_column(String(64))
+    confidence_level: Mapped[float] = mapped_column(Float)
+    min_n: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(8))
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    weight_run: Mapped[WeightRun | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    rows: Mapped[list[ScorecardRow]] = relationship(
+        back_populates="run", order_by="ScorecardRow.position",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ScorecardRow(db.Model):
+    """One (domain, node) figure of a run."""
+
+    __tablename__ = "scorecard_row"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("scorecard_run.id", ondelete="CASCADE"),
+                                        index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    agency_code: Mapped[str | None] = mapped_column(String(64))  # NULL: the city total
+    agency_name: Mapped[str] = mapped_column(String(255), default="")
+    node: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))  # item | dimension | overall
+    estimate: Mapped[float | None] = mapped_column(Float)
+    se: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    unweighted: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    n_effective: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    band: Mapped[int | None] = mapped_column(Integer)
+    rank_median: Mapped[float | None] = mapped_column(Float)
+    rank_low: Mapped[float | None] = mapped_column(Float)
+    rank_high: Mapped[float | None] = mapped_column(Float)
+
+    run: Mapped[ScorecardRun] = relationship(back_populates="rows")
