@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -95,16 +96,34 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
-def _instance_secret_key(app: Flask) -> str:
-    """Read the secret key kept in the instance folder, creating it on first run."""
+def _instance_file(app: Flask, name: str, make) -> str:
+    """The text of instance/<name>, created with ``make()`` on first run (mode 600).
+
+    Several workers may start at once: the content is written to a private temporary file
+    and hard-linked into place, so exactly one version wins and nobody reads a half-written
+    or empty file.
+    """
     path = Path(app.instance_path)
     path.mkdir(parents=True, exist_ok=True)
-    key_file = path / "secret_key"
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_hex(32))
-    return key_file.read_text(encoding="ascii").strip()
+    target = path / name
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=path, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(make())
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass  # another worker was first: use its file
+        finally:
+            os.unlink(tmp)
+    return target.read_text(encoding="ascii")
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """Read the secret key kept in the instance folder, creating it on first run."""
+    return _instance_file(app, "secret_key", lambda: secrets.token_hex(32)).strip()
 
 
 def _respondent_keys(app: Flask) -> None:
@@ -113,17 +132,8 @@ def _respondent_keys(app: Flask) -> None:
 
     keys = parse_keys(app.config.get("RESPONDENT_KEYS"))
     if not keys:
-        path = Path(app.instance_path)
-        path.mkdir(parents=True, exist_ok=True)
-        key_file = path / "respondent_keys"
-        try:  # O_EXCL: two workers starting together write one key, not two
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(new_key() + "\n")
-        keys = parse_keys(key_file.read_text(encoding="ascii").split())
+        keys = parse_keys(_instance_file(app, "respondent_keys",
+                                         lambda: new_key() + "\n").split())
     app.config["RESPONDENT_KEYS"] = keys
     try:
         days = int(app.config["RESPONDENT_RETENTION_DAYS"])
