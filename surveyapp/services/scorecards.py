@@ -1,0 +1,270 @@
+"""Scorecard runs (issue 9): index estimates per agency with reliability flags, suppression
+of small cells, rank intervals and performance bands — stored, versioned, never overwritten.
+
+``compute_scorecard`` reads the analysis extract of the campaign (``exports.build_extract``:
+no identifying data), keeps the respondents of the weighting run, declares the design
+(strata and PSUs of the locked plan, the run's final weights), and calls ``analysis`` only:
+``compute_index`` (agencies and the city total), ``reliability.scorecard``,
+``ranking.rank_intervals`` and ``ranking.performance_bands`` on the top node(s) of the index
+over the agencies not suppressed. One commit.
+
+A suppressed row keeps its estimate and CI in the database (so the run can be verified),
+but :func:`run_rows` — what pages and exports read — returns them blanked with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from ..models import Campaign, QuestionnaireVersion, WeightRun
+from ..models.codes import AuditAction
+from ..models.scorecards import ScorecardRow, ScorecardRun, ScorecardStatus
+from ..questionnaires import Questionnaire as Definition
+from . import audit
+from .exports import build_extract
+from .index_definitions import NODE_LABELS, SCHEMES, build_definition
+from .weighting import analysis_weights
+
+RULES = ("auto", "nchs", "cv")
+AGENCY = "agency"
+RANK_DRAWS = 10_000
+
+
+class ScorecardFailed(ValidationFailed):
+    """The scorecard could not be computed (the message says why); nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Options:
+    index_key: str
+    confidence_level: float = 0.95
+    min_n: int = 10
+    rule: str = "auto"
+    seed: int = 20240903
+
+
+def _check_options(options: Options) -> None:
+    if options.index_key not in SCHEMES:
+        raise ScorecardFailed(_("Unknown index: choose SIPAS, Circular 01 or PAPI."))
+    level = options.confidence_level
+    if not isinstance(level, (int, float)) or not math.isfinite(level) or not 0.5 <= level < 1:
+        raise ScorecardFailed(_("The confidence level must be at least 0.5 and below 1."))
+    if not isinstance(options.min_n, int) or not 1 <= options.min_n <= 10_000:
+        raise ScorecardFailed(_("The minimum cell size must be a whole number from 1 to "
+                                "10000."))
+    if options.rule not in RULES:
+        raise ScorecardFailed(_("Unknown reliability rule."))
+    if not isinstance(options.seed, int) or not 0 <= options.seed < 2 ** 31:
+        raise ScorecardFailed(_("The seed must be a whole number from 0 to 2147483647."))
+
+
+def _definition(campaign: Campaign) -> Definition:
+    qv = (db.session.get(QuestionnaireVersion, campaign.questionnaire_version_id)
+          if campaign.questionnaire_version_id else None)
+    if qv is None:
+        raise ScorecardFailed(_("This campaign has no frozen questionnaire version."))
+    return Definition.from_dict(qv.document)
+
+
+def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Definition):
+    """(data, design inputs) of the run's respondents from the analysis extract.
+
+    ``data`` has one column per question name, plus ``agency`` (the agency question's code),
+    ``stratum``, ``psu`` and ``weight`` (the run's final weight).
+    """
+    extract = build_extract(campaign)
+    weights = analysis_weights(weight_run)
+    by_source = {v.source: v.name for v in extract.variables}
+    agency_q = next((q.name for q in definition.questions() if q.type == "agency"), None)
+    if agency_q is None or agency_q not in by_source:
+        raise ScorecardFailed(_("The questionnaire has no agency question: scorecards are "
+                                "computed per agency."))
+    ids = extract.columns["resp_id"]
+    keep = [i for i, rid in enumerate(ids) if rid in weights]
+    if not keep:
+        raise ScorecardFailed(_("No respondent of this weighting run is among the approved "
+                                "interviews."))
+    data: dict[str, np.ndarray] = {}
+    for q in definition.questions():
+        col = by_source.get(q.name)
+        if col is not None:
+            values = extract.columns[col]
+            data[q.name] = np.array([values[i] for i in keep], dtype=object)
+    agency = extract.columns[by_source[agency_q]]
+    data[AGENCY] = np.array(["" if agency[i] is None else str(agency[i]) for i in keep],
+                            dtype=object)
+    strata = extract.columns["stratum"]
+    psu = extract.columns["psu"]
+    data["stratum"] = np.array(["" if strata[i] is None else str(strata[i]) for i in keep],
+                               dtype=object)
+    data["psu"] = np.array([f"id{ids[i]}" if psu[i] in (None, "") else str(psu[i])
+                            for i in keep], dtype=object)
+    data["weight"] = np.array([weights[ids[i]] for i in keep], dtype=float)
+    return data
+
+
+def design_of(data):
+    """The run's design: strata and PSUs of the plan, the run's final weights."""
+    from analysis import SurveyDesign
+
+    return SurveyDesign.create(data=data, ids="psu", strata="stratum", weights="weight",
+                               nest=True)
+
+
+def top_nodes(definition) -> list[str]:
+    """The nodes ranked: the overall index, or each dimension when there is none."""
+    if definition.overall is not None:
+        return [definition.name]
+    return [d.name for d in definition.dimensions]
+
+
+def _status(row) -> tuple[str, str]:
+    if row.estimate is None:
+        return ScorecardStatus.SUPPRESSED, "; ".join(row.reasons) or row.status
+    if row.flagged:
+        return ScorecardStatus.FLAGGED, "; ".join(row.reasons) or row.status
+    return ScorecardStatus.RELIABLE, ""
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> ScorecardRun:
+    """Compute and store the scorecard of ``weight_run``'s campaign (commits once).
+
+    Raises :class:`ScorecardFailed` (nothing stored) for an unknown index, bad options, a
+    questionnaire without the index's items or an agency question, or an estimation error.
+    """
+    from analysis.errors import AnalysisError, AnalysisWarning
+    from analysis.indices import compute_index
+    from analysis.ranking import performance_bands, rank_intervals
+    from analysis.reliability import scorecard
+
+    _check_options(options)
+    campaign = weight_run.campaign
+    definition = _definition(campaign)
+    index = build_definition(options.index_key, definition)
+    if index is None:
+        raise ScorecardFailed(_("The questionnaire has none of this index's items."))
+    data = analysis_frame(campaign, weight_run, definition)
+    names = {a.code: a.name for a in campaign.agencies}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AnalysisWarning)
+            design = design_of(data)
+            result = compute_index(index, data, design, by=AGENCY,
+                                   confidence_level=options.confidence_level,
+                                   include_total=True)
+            flags = scorecard(result, rule=options.rule, min_n=options.min_n,
+                              levels=("item", "dimension", "overall"))
+            ranks: dict[tuple[str, str], tuple[float, float, float, int]] = {}
+            rng = np.random.default_rng(options.seed)
+            shown = {(None if f.domain is None else f.domain[AGENCY], f.node)
+                     for f in flags if f.estimate is not None}
+            for node in top_nodes(index):
+                rows, est, cov = result.block(node)
+                keep = [k for k, r in enumerate(rows)
+                        if (r.domain_dict[AGENCY], node) in shown and math.isfinite(est[k])]
+                if len(keep) < 2:
+                    continue
+                labels = [rows[k].domain_dict[AGENCY] for k in keep]
+                e, V = est[keep], cov[np.ix_(keep, keep)]
+                ri = rank_intervals(e, V, rng=rng, labels=labels, draws=RANK_DRAWS,
+                                    level=options.confidence_level)
+                bands = performance_bands(e, V, labels=labels,
+                                          confidence_level=options.confidence_level,
+                                          df=result.df)
+                for j, code in enumerate(labels):
+                    ranks[(code, node)] = (float(ri.median[j]), float(ri.low[j]),
+                                           float(ri.high[j]), int(bands.band[j]))
+    except AnalysisError as exc:
+        raise ScorecardFailed(_("The scorecard could not be computed: %(detail)s",
+                                detail=str(exc))) from None
+    flag_of = {(None if f.domain is None else f.domain[AGENCY], f.node): f for f in flags}
+    number = (db.session.scalar(select(func.max(ScorecardRun.number))
+                                .where(ScorecardRun.campaign_id == campaign.id)) or 0) + 1
+    run = ScorecardRun(campaign_id=campaign.id, number=number, weight_run_id=weight_run.id,
+                       index_key=options.index_key, method_version=index.method_version,
+                       confidence_level=float(options.confidence_level), min_n=options.min_n,
+                       rule=options.rule, seed=options.seed, status="done",
+                       created_by_id=getattr(actor, "id", None))
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _number_taken() from None
+    for position, r in enumerate(result.rows):
+        code = None if r.domain is None else r.domain_dict[AGENCY]
+        status, reason = _status(flag_of[(code, r.node)])
+        rank = ranks.get((code, r.node))
+        db.session.add(ScorecardRow(
+            run_id=run.id, position=position, agency_code=code,
+            agency_name=_("City total") if code is None else names.get(code, code),
+            node=r.node, level=r.level, estimate=_finite(r.estimate), se=_finite(r.se),
+            ci_low=_finite(r.ci_low), ci_high=_finite(r.ci_high),
+            unweighted=_finite(r.unweighted), n=int(r.n), n_effective=_finite(r.n_effective),
+            status=status, reason=reason[:255],
+            band=None if rank is None else rank[3],
+            rank_median=None if rank is None else rank[0],
+            rank_low=None if rank is None else rank[1],
+            rank_high=None if rank is None else rank[2]))
+    audit.record(actor, AuditAction.CREATE, run, organisation_id=campaign.organisation_id,
+                 after={"number": number, "weight_run": weight_run.number,
+                        "index": options.index_key, "method_version": index.method_version,
+                        "min_n": options.min_n, "rule": options.rule, "seed": options.seed},
+                 summary=f"scorecard run {number} of campaign {campaign.id}")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _number_taken() from None
+    return run
+
+
+def _number_taken() -> Conflict:
+    return Conflict(_("Another scorecard run of this campaign was stored at the same time; "
+                      "compute the run again."))
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+def list_runs(campaign: Campaign) -> list[ScorecardRun]:
+    """The campaign's scorecard runs, newest first."""
+    return list(db.session.scalars(select(ScorecardRun)
+                                   .where(ScorecardRun.campaign_id == campaign.id)
+                                   .order_by(ScorecardRun.number.desc())))
+
+
+def get_run_of(campaign_id: int, run_id: int) -> ScorecardRun | None:
+    run = db.session.get(ScorecardRun, run_id)
+    return run if run is not None and run.campaign_id == campaign_id else None
+
+
+BLANKED = ("estimate", "se", "ci_low", "ci_high", "unweighted")
+
+
+def run_rows(run: ScorecardRun) -> list[dict]:
+    """The run's figures as plain dicts, suppressed cells blanked (estimate, SE, CI, unweighted
+    value ``None``) and their ``reason`` kept: what pages and exports show."""
+    out = []
+    for r in run.rows:
+        d = {k: getattr(r, k) for k in (
+            "agency_code", "agency_name", "node", "level", "estimate", "se", "ci_low",
+            "ci_high", "unweighted", "n", "n_effective", "status", "reason", "band",
+            "rank_median", "rank_low", "rank_high")}
+        if r.status == ScorecardStatus.SUPPRESSED:
+            d.update(dict.fromkeys(BLANKED))
+        d["label"] = str(NODE_LABELS.get(r.node, r.node))
+        out.append(d)
+    return out

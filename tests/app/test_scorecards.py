@@ -1,0 +1,211 @@
+"""Scorecard runs (issue 9): index figures per agency with reliability flags, suppression,
+rank intervals and bands; every stored figure equals ``analysis`` for the same cell.
+
+The expected figures are computed here from the interviews' answers read directly (current
+approved versions, the cases' strata, the run's unit weights), with index definitions
+written out by hand — independently of the service's extract and scheme builders.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from analysis import SurveyDesign
+from analysis.indices import circular01_index, compute_index, sipas_index
+from analysis.ranking import performance_bands
+from analysis.reliability import scorecard
+from surveyapp.extensions import db as _db
+from surveyapp.models import AuditEvent, Campaign, Organisation, ScorecardRow, ScorecardRun
+from surveyapp.questionnaires.template import standard_template
+from surveyapp.services import demo, scorecards, weighting
+from surveyapp.services.index_definitions import build_definition
+from surveyapp.services.scorecards import Options, ScorecardFailed
+
+SIPAS_FACTORS = {
+    "tiep_can": ["tc_nd_cho_ngoi", "tc_nd_trang_thiet_bi", "tc_nd_hien_dai", "tc_nd_cong_dvc",
+                 "tc_hai_long"],
+    "thu_tuc_hanh_chinh": ["tthc_nd_niem_yet", "tthc_nd_chinh_xac", "tthc_nd_thanh_phan",
+                           "tthc_nd_phi", "tthc_nd_thoi_han", "tthc_hai_long"],
+    "cong_chuc": ["cc_nd_lich_su", "cc_nd_lang_nghe", "cc_nd_giai_thich", "cc_nd_huong_dan",
+                  "cc_nd_tuan_thu", "cc_hai_long"],
+    "ket_qua": ["kq_nd_dung_quy_dinh", "kq_nd_chinh_xac", "kq_hai_long"],
+    "gop_y": ["gy_nd_bo_tri", "gy_nd_de_dang", "gy_nd_tich_cuc", "gy_nd_thong_bao",
+              "gy_hai_long"],
+}
+# Circular 01 points by the answers' codes (the template's choice metadata, written out)
+TT01 = {
+    "kq_tra_ket_qua": {"som_hen": 2, "dung_hen": 1, "tre_hen": 0},
+    "kq_so_lan_lien_he": {"khong_lan_nao": 2, "mot_lan": 1, "hai_lan_tro_len": 0},
+    "kq_so_co_quan": {"khong_co_quan_nao": 2, "chi_mot_cua": 1, "nhieu_co_quan": 0},
+}
+
+
+@pytest.fixture()
+def world(app, db):
+    with app.test_request_context():
+        demo.load_demo()
+        org = _db.session.scalar(sa.select(Organisation).where(
+            Organisation.name == demo.CITY_FRONT))
+        campaign = _db.session.scalar(sa.select(Campaign).where(
+            Campaign.title == demo.CAMPAIGN_TITLE, Campaign.organisation_id == org.id))
+        yield campaign, weighting.list_runs(campaign)[-1]
+
+
+def _independent_data(campaign, run):
+    """Answers, agency, strata and final weights read straight from the interviews."""
+    from surveyapp.services.interviews import approved_interviews
+
+    w = weighting.analysis_weights(run)
+    versions = sorted((v for v in approved_interviews(campaign) if v.interview_id in w),
+                      key=lambda v: v.interview_id)
+    cols: dict[str, list] = {"agency": [], "stratum": [], "psu": [], "weight": []}
+    names = [n for items in SIPAS_FACTORS.values() for n in items] + list(TT01) + \
+        ["tt01_diem_7"]
+    for n in names:
+        cols[n] = []
+    for v in versions:
+        case = v.interview.assignment.case
+        cols["agency"].append(v.answers["co_quan"])
+        cols["stratum"].append(case.stratum)
+        cols["psu"].append(case.psu or f"id{v.interview_id}")
+        cols["weight"].append(w[v.interview_id])
+        for n in names:
+            value = (v.calculated or {}).get(n) if n == "tt01_diem_7" else v.answers.get(n)
+            cols[n].append(value)
+    data = {k: np.array(x, dtype=float if k == "weight" else object) for k, x in cols.items()}
+    design = SurveyDesign.create(data=data, ids="psu", strata="stratum", weights="weight",
+                                 nest=True)
+    return data, design
+
+
+def _stored(run):
+    return {(r.agency_code, r.node): r for r in run.rows}
+
+
+def test_scheme_definitions_come_from_the_template_metadata(app):
+    d = standard_template()
+    sipas = build_definition("sipas", d)
+    assert sipas.method_version == "sipas-top2/v1"
+    assert {dim.name: [i.name for i in dim.items] for dim in sipas.dimensions} == SIPAS_FACTORS
+    tt01 = build_definition("tt01", d)
+    assert tt01.method_version == "tt01-2018-art15/v1"
+    assert [i.name for i in tt01.items] == [*TT01, "tt01_diem_7"]
+    papi = build_definition("papi", d)
+    assert papi.method_version == "papi-fixed-range/v1"
+    assert [dim.name for dim in papi.dimensions] == list(SIPAS_FACTORS)
+    assert build_definition("nope", d) is None
+
+
+def test_sipas_figures_equal_analysis_for_every_cell(world):
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="cv"))
+    data, design = _independent_data(campaign, wrun)
+    result = compute_index(sipas_index(SIPAS_FACTORS), data, design, by="agency",
+                           include_total=True)
+    stored = _stored(run)
+    assert len(stored) == len(result.rows)
+    flags = {(None if f.domain is None else f.domain["agency"], f.node): f
+             for f in scorecard(result, rule="cv", min_n=5, levels=("item", "dimension", "overall"))}
+    for r in result.rows:
+        key = (None if r.domain is None else r.domain_dict["agency"], r.node)
+        s = stored[key]
+        assert s.level == r.level and s.n == r.n
+        for name in ("estimate", "se", "ci_low", "ci_high", "unweighted", "n_effective"):
+            want = getattr(r, name)
+            got = getattr(s, name)
+            if math.isfinite(want):
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (key, name)
+            else:
+                assert got is None
+        f = flags[key]
+        want_status = ("suppressed" if f.estimate is None else
+                       "flagged" if f.flagged else "reliable")
+        assert s.status == want_status, key
+    # the overall node is ranked and banded over the agencies shown, like analysis does
+    overall = [s for s in run.rows if s.node == "SIPAS" and s.agency_code is not None
+               and s.status != "suppressed"]
+    assert overall and all(s.rank_low <= s.rank_median <= s.rank_high for s in overall)
+    rows, est, cov = result.block("SIPAS")
+    codes = [r.domain_dict["agency"] for r in rows]
+    keep = [codes.index(s.agency_code) for s in overall]
+    bands = performance_bands(est[keep], cov[np.ix_(keep, keep)], df=result.df)
+    assert [s.band for s in overall] == [int(b) for b in bands.band]
+    assert run.method_version == "sipas-top2/v1" and run.seed == 20240903
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.object_type == "scorecard_run")) >= 1
+
+
+def test_tt01_points_equal_analysis(world):
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("tt01", min_n=5))
+    data, design = _independent_data(campaign, wrun)
+    points = dict(TT01)
+    points["tt01_diem_7"] = {"0": 0, "1": 1, "2": 2}
+    result = compute_index(circular01_index(points), data, design, by="agency",
+                           include_total=True)
+    stored = _stored(run)
+    for r in result.rows:
+        s = stored[(None if r.domain is None else r.domain_dict["agency"], r.node)]
+        if math.isfinite(r.estimate):
+            assert s.estimate == pytest.approx(r.estimate, rel=1e-9)
+            assert s.se == pytest.approx(r.se, rel=1e-9, abs=1e-12)
+
+
+def test_a_tiny_cell_is_suppressed_in_the_read_output(world):
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=1000))
+    rows = scorecards.run_rows(run)
+    agencies = [r for r in rows if r["agency_code"] is not None]
+    assert agencies and all(r["status"] == "suppressed" for r in agencies)
+    assert all(r["estimate"] is None and r["ci_low"] is None and r["ci_high"] is None
+               and r["se"] is None for r in agencies)
+    assert all("n<1000" in r["reason"] for r in agencies)
+    # the database keeps the figures for verification
+    stored = _db.session.scalars(sa.select(ScorecardRow).where(
+        ScorecardRow.run_id == run.id, ScorecardRow.agency_code.is_not(None))).all()
+    assert any(s.estimate is not None for s in stored)
+    assert all(s.rank_median is None for s in stored)
+
+
+def test_runs_are_versioned(world):
+    campaign, wrun = world
+    a = scorecards.compute_scorecard(None, wrun, Options("sipas"))
+    b = scorecards.compute_scorecard(None, wrun, Options("papi", seed=7))
+    assert b.number == a.number + 1
+    assert [r.number for r in scorecards.list_runs(campaign)][:2] == [b.number, a.number]
+    assert a.index_key == "sipas" and b.index_key == "papi" and b.seed == 7
+    assert len(a.rows) > 0 and len(b.rows) > 0
+
+
+@pytest.mark.parametrize("options, message", [
+    (Options("khac"), "Chỉ số"),
+    (Options("sipas", confidence_level=1.5), "Mức tin cậy"),
+    (Options("sipas", min_n=0), "cỡ ô"),
+    (Options("sipas", rule="xyz"), "Quy tắc"),
+    (Options("sipas", seed=-1), "Hạt giống"),
+])
+def test_bad_options_are_refused_in_vietnamese_and_store_nothing(world, options, message):
+    campaign, wrun = world
+    before = len(scorecards.list_runs(campaign))
+    with pytest.raises(ScorecardFailed) as exc:
+        scorecards.compute_scorecard(None, wrun, options)
+    assert message.lower() in exc.value.message.lower()
+    assert len(scorecards.list_runs(campaign)) == before
+
+
+def test_agencies_whose_intervals_overlap_share_a_band(world):
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="cv"))
+    banded = [r for r in run.rows if r.node == "SIPAS" and r.band is not None]
+    assert len(banded) >= 2
+    pairs = 0
+    for i, a in enumerate(banded):
+        for b in banded[i + 1:]:
+            if a.ci_low <= b.ci_high and b.ci_low <= a.ci_high:
+                pairs += 1
+                assert a.band == b.band, (a.agency_code, b.agency_code)
+    assert pairs >= 1  # the demo's agencies overlap: the guarantee is exercised
