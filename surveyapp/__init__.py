@@ -105,6 +105,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import weighting
 
     app.register_blueprint(weighting.bp)  # issue 9: weighting runs
+    from .views import scorecards
+
+    app.register_blueprint(scorecards.bp)  # issue 9: scorecard runs
 
 
 def register_errorhandlers(app: Flask) -> None:

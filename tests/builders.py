@@ -214,6 +214,8 @@ def make_world() -> World:
     # Weighting (issue 9): a stored run of each campaign.
     own["weight_run"] = make_weight_run(own["campaign"], own["sampling_plan"])
     foreign["weight_run"] = make_weight_run(foreign["campaign"], foreign["sampling_plan"])
+    own["scorecard_run"] = make_scorecard_run(own["weight_run"])
+    foreign["scorecard_run"] = make_scorecard_run(foreign["weight_run"])
     world.objects = {context: {key: obj.id for key, obj in objs.items()}
                      for context, objs in (("own", own), ("foreign", foreign))}
     for context, objs in (("own", own), ("foreign", foreign)):
@@ -229,6 +231,18 @@ def make_weight_run(campaign, plan: SamplingPlan):
                                                               "method": "none"},
                     plan_id=plan.id, plan_version=plan.version, input_rows=0,
                     input_sha256="0" * 64, diagnostics={}, status="done")
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def make_scorecard_run(weight_run):
+    """A stored scorecard run (no rows) of ``weight_run``'s campaign, as a page target."""
+    from surveyapp.models import ScorecardRun
+
+    run = ScorecardRun(campaign_id=weight_run.campaign_id, number=1, weight_run_id=weight_run.id,
+                       index_key="sipas", method_version="sipas-top2/v1", confidence_level=0.95,
+                       min_n=10, rule="auto", seed=1, status="done")
     db.session.add(run)
     db.session.commit()
     return run

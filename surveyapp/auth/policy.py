@@ -330,6 +330,9 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     "quality.back_check": _back_check_manage,
     "weighting.view": _weighting_view,
     "weighting.create": _weighting_create,
+    # scorecard runs (issue 9): the same people as weighting runs (unpublished results)
+    "scorecards.view": _weighting_view,
+    "scorecards.create": _weighting_create,
 }
 
 

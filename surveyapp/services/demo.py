@@ -325,10 +325,21 @@ def load_weights(result: DemoResult) -> None:
         result.created = True
 
 
+def load_scorecard(result: DemoResult) -> None:
+    """A SIPAS scorecard run of the demo's weighting run (CV rule, cells of at least 5
+    respondents; see scorecards.load_demo_scorecard). Skipped once one exists."""
+    from .scorecards import load_demo_scorecard
+
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
+    if campaign is not None and load_demo_scorecard(campaign) is not None:
+        result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
-    load_sampling_plan, load_field_work, load_weights,
+    load_sampling_plan, load_field_work, load_weights, load_scorecard,
 ]
 
 

@@ -268,3 +268,101 @@ def run_rows(run: ScorecardRun) -> list[dict]:
         d["label"] = str(NODE_LABELS.get(r.node, r.node))
         out.append(d)
     return out
+
+
+# ---- the pages ---------------------------------------------------------------------------------
+
+def form_choices(campaign: Campaign) -> dict[str, list[tuple]]:
+    """The new-run form's choices: the campaign's weighting runs and the index schemes."""
+    from .weighting import list_runs as weight_runs
+
+    return {"weight_runs": [(r.id, _("Weighting run %(number)s", number=r.number))
+                            for r in weight_runs(campaign)],
+            "indices": [(k, str(s.label)) for k, s in SCHEMES.items()]}
+
+
+def create_run(actor, campaign: Campaign, weight_run_id: int | None,
+               options: Options) -> ScorecardRun:
+    """The form's request: the weighting run must be one of this campaign's."""
+    from .weighting import get_run_of as weight_run_of
+
+    weight_run = weight_run_of(campaign.id, weight_run_id) if weight_run_id else None
+    if weight_run is None:
+        raise ScorecardFailed(_("Choose one of this campaign's weighting runs."))
+    return compute_scorecard(actor, weight_run, options)
+
+
+PLOT_WIDTH, PLOT_LEFT, PLOT_RIGHT, PLOT_ROW, PLOT_TOP = 640, 230, 20, 24, 28
+
+
+def dot_plot(rows: list[dict]) -> dict | None:
+    """Coordinates of an inline SVG dot plot: each ranked agency's estimate and interval.
+
+    ``rows``: read rows (suppressed ones blanked) of one node; agencies without a shown
+    estimate and CI are left out. Sorted from the highest estimate.
+    """
+    shown = sorted((r for r in rows if r["agency_code"] is not None and r["estimate"] is not None
+                    and r["ci_low"] is not None and r["ci_high"] is not None),
+                   key=lambda r: -r["estimate"])
+    if not shown:
+        return None
+    lo = min(r["ci_low"] for r in shown)
+    hi = max(r["ci_high"] for r in shown)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    span = PLOT_WIDTH - PLOT_LEFT - PLOT_RIGHT
+
+    def x(v: float) -> float:
+        return round(PLOT_LEFT + (v - lo) / (hi - lo) * span, 1)
+
+    points = [{"y": PLOT_TOP + i * PLOT_ROW, "label": r["agency_name"],
+               "x": x(r["estimate"]), "x_low": x(r["ci_low"]), "x_high": x(r["ci_high"]),
+               "band": r["band"]} for i, r in enumerate(shown)]
+    ticks = [{"x": x(lo + k * (hi - lo) / 4), "value": lo + k * (hi - lo) / 4}
+             for k in range(5)]
+    return {"width": PLOT_WIDTH, "height": PLOT_TOP + len(shown) * PLOT_ROW + 10,
+            "left": PLOT_LEFT, "right": PLOT_WIDTH - PLOT_RIGHT, "points": points,
+            "ticks": ticks, "axis_y": PLOT_TOP - 14}
+
+
+def run_page(run: ScorecardRun) -> dict:
+    """What the run page shows: per agency (then the city) each dimension and the overall
+    node with CI, n, effective n, status; the ranked node's rank interval and band; the plot."""
+    rows = [r for r in run_rows(run) if r["level"] != "item"]
+    nodes: list[dict] = []
+    for r in rows:
+        if r["node"] not in [n["node"] for n in nodes]:
+            nodes.append({"node": r["node"], "label": r["label"], "level": r["level"]})
+    ranked = [n["node"] for n in nodes if any(r["node"] == n["node"] and
+                                               r["rank_median"] is not None for r in rows)]
+    rank_node = ranked[-1] if ranked else nodes[-1]["node"] if nodes else None
+    domains: dict[str | None, dict] = {}
+    for r in rows:
+        d = domains.setdefault(r["agency_code"], {"code": r["agency_code"],
+                                                  "name": r["agency_name"], "cells": {}})
+        d["cells"][r["node"]] = r
+        if r["node"] == rank_node:
+            d["rank"] = r
+    agencies = [d for code, d in domains.items() if code is not None]
+    agencies.sort(key=lambda d: (d.get("rank", {}).get("rank_median") is None,
+                                 d.get("rank", {}).get("rank_median") or 0, d["name"]))
+    scheme = SCHEMES.get(run.index_key)
+    return {"run": run, "scheme_label": str(scheme.label) if scheme else run.index_key,
+            "nodes": nodes, "agencies": agencies, "total": domains.get(None),
+            "rank_node": rank_node,
+            "rank_label": next((n["label"] for n in nodes if n["node"] == rank_node), ""),
+            "suppressed": any(r["status"] == ScorecardStatus.SUPPRESSED for r in rows),
+            "plot": dot_plot([r for r in rows if r["node"] == rank_node])}
+
+
+DEMO_OPTIONS = Options("sipas", min_n=5, rule="cv")
+
+
+def load_demo_scorecard(campaign: Campaign) -> ScorecardRun | None:
+    """The demo's scorecard (skipped once the campaign has one, or without a weighting run)."""
+    from .weighting import list_runs as weight_runs
+
+    runs = weight_runs(campaign)
+    if list_runs(campaign) or not runs:
+        return None
+    return compute_scorecard(None, runs[0], DEMO_OPTIONS)

@@ -152,6 +152,10 @@ MATRIX: dict[str, Expect] = {
     "weighting.index": Expect(SAMPLING_VIEWERS, ADMIN),
     "weighting.new": Expect(ADMIN | EDITORS, ADMIN),
     "weighting.detail": Expect(SAMPLING_VIEWERS, ADMIN),
+    # Scorecard runs (issue 9): as weighting runs (never the UBND office before submission).
+    "scorecards.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
+    "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
@@ -165,6 +169,7 @@ PLAIN_ARGS.update({"item_name": "channel", "list_name": "channel", "choice_code"
 OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
                     "interview_uuid": "interview_uuid"})
 OBJECT_ARGS["run_id"] = "weight_run"  # weighting runs (issue 9)
+OBJECT_ARGS["scorecard_id"] = "scorecard_run"  # scorecard runs (issue 9)
 
 
 def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:

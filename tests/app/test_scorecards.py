@@ -209,3 +209,93 @@ def test_agencies_whose_intervals_overlap_share_a_band(world):
                 pairs += 1
                 assert a.band == b.band, (a.agency_code, b.agency_code)
     assert pairs >= 1  # the demo's agencies overlap: the guarantee is exercised
+
+
+# ---- the pages and the demo ----------------------------------------------------------------
+
+def _csrf(client, url: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(
+        as_text=True))
+    return match.group(1)
+
+
+@pytest.fixture
+def page_campaign(app, db):
+    with app.app_context():
+        demo.load_demo()
+        campaign = _db.session.scalar(sa.select(Campaign).where(
+            Campaign.title == demo.CAMPAIGN_TITLE))
+        yield campaign.id, weighting.list_runs(campaign)[0].id
+
+
+def test_the_demo_has_a_scorecard_run_equal_to_the_service(app, db):
+    with app.app_context():
+        demo.load_demo()
+        campaign = _db.session.scalar(sa.select(Campaign).where(
+            Campaign.title == demo.CAMPAIGN_TITLE))
+        runs = scorecards.list_runs(campaign)
+        assert [r.number for r in runs] == [1]
+        run = runs[0]
+        assert (run.index_key, run.rule, run.min_n) == ("sipas", "cv", 5)
+        assert run.weight_run_id == weighting.list_runs(campaign)[0].id
+        assert any(r.rank_median is not None for r in run.rows)
+        demo.load_demo()  # again: nothing new
+        assert len(scorecards.list_runs(campaign)) == 1
+
+
+def test_the_pages_create_and_show_a_run(page_campaign, app, client, auth):
+    campaign_id, weight_run_id = page_campaign
+    auth.login("phantich", "demo-analyst-2024")
+    base = f"/campaigns/{campaign_id}/scorecards"
+    listing = client.get(base + "/").get_data(as_text=True)
+    assert "Các lần tính bảng điểm" in listing and 'data-testid="scorecard-run-1"' in listing
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        data = {"weight_run": str(weight_run_id), "index_key": "sipas",
+                "confidence_level": "0.95", "min_n": "1000", "rule": "auto", "seed": "5"}
+        assert client.post(base + "/new", data=data).status_code == 400  # no CSRF token
+        bad = client.post(base + "/new", data={**data, "min_n": "0",
+                                               "csrf_token": _csrf(client, base + "/new")})
+        assert bad.status_code == 400 and "từ 1 đến 10000" in bad.get_data(as_text=True)
+        other = client.post(base + "/new", data={**data, "weight_run": "999999",
+                                                 "csrf_token": _csrf(client, base + "/new")})
+        assert other.status_code == 400
+        done = client.post(base + "/new", data={**data, "csrf_token":
+                                                _csrf(client, base + "/new")},
+                           follow_redirects=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and "Đã lưu lần tính bảng điểm 2" in html
+    with app.app_context():
+        run = _db.session.scalar(sa.select(ScorecardRun).where(
+            ScorecardRun.campaign_id == campaign_id, ScorecardRun.number == 2))
+        # every agency cell is suppressed (n < 1000): shown as "—", no figure on the page
+        hidden = [r for r in run.rows if r.agency_code is not None and r.level != "item"]
+        assert hidden and all(r.status == "suppressed" for r in hidden)
+        assert html.count('data-testid="suppressed"') >= len(hidden)
+        for r in hidden:
+            assert f"{r.estimate:.3f}".replace(".", ",") not in html
+        assert 'data-testid="suppression-note"' in html and "—" in html
+    assert "<script" not in html.split("</nav>", 1)[1].split("</main>")[0]
+    # the demo's run: figures, ranks, bands and the dot plot
+    page = client.get(f"{base}/{_first_run_id(app, campaign_id)}").get_data(as_text=True)
+    assert 'data-testid="dot-plot"' in page and "<circle" in page
+    assert "Nhóm 1" in page and "Chỉ số chung" in page and "Toàn Thành phố" in page
+
+
+def _first_run_id(app, campaign_id):
+    with app.app_context():
+        return _db.session.scalar(sa.select(ScorecardRun.id).where(
+            ScorecardRun.campaign_id == campaign_id, ScorecardRun.number == 1))
+
+
+def test_a_run_of_another_campaign_is_not_found(page_campaign, app, client, auth):
+    campaign_id, _w = page_campaign
+    run_id = _first_run_id(app, campaign_id)
+    auth.login("phantich", "demo-analyst-2024")
+    assert client.get(f"/campaigns/{campaign_id}/scorecards/{run_id}").status_code == 200
+    assert client.get(f"/campaigns/{campaign_id + 999}/scorecards/{run_id}").status_code \
+        in (403, 404)
