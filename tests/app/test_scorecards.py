@@ -249,6 +249,8 @@ def test_the_pages_create_and_show_a_run(page_campaign, app, client, auth):
     campaign_id, weight_run_id = page_campaign
     auth.login("phantich", "demo-analyst-2024")
     base = f"/campaigns/{campaign_id}/scorecards"
+    assert 'data-testid="scorecards-link"' in client.get(
+        f"/campaigns/{campaign_id}").get_data(as_text=True)
     listing = client.get(base + "/").get_data(as_text=True)
     assert "Các lần tính bảng điểm" in listing and 'data-testid="scorecard-run-1"' in listing
     app.config["WTF_CSRF_ENABLED"] = True
@@ -299,3 +301,12 @@ def test_a_run_of_another_campaign_is_not_found(page_campaign, app, client, auth
     assert client.get(f"/campaigns/{campaign_id}/scorecards/{run_id}").status_code == 200
     assert client.get(f"/campaigns/{campaign_id + 999}/scorecards/{run_id}").status_code \
         in (403, 404)
+
+
+def test_an_index_the_rule_cannot_judge_is_refused_in_vietnamese(world):
+    campaign, wrun = world
+    before = len(scorecards.list_runs(campaign))
+    with pytest.raises(ScorecardFailed) as exc:  # PAPI sums are not shares: no NCHS rule
+        scorecards.compute_scorecard(None, wrun, Options("papi", rule="nchs"))
+    assert exc.value.message.startswith("Không tính được bảng điểm")
+    assert len(scorecards.list_runs(campaign)) == before
