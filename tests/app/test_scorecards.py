@@ -310,3 +310,35 @@ def test_an_index_the_rule_cannot_judge_is_refused_in_vietnamese(world):
         scorecards.compute_scorecard(None, wrun, Options("papi", rule="nchs"))
     assert exc.value.message.startswith("Không tính được bảng điểm")
     assert len(scorecards.list_runs(campaign)) == before
+
+
+def test_constructed_overlapping_agencies_share_a_band(world):
+    """Agencies A and B: 60 % and 50 % of their respondents satisfied on every item
+    (overlapping intervals; weighted, the order may swap) → one band; C: all but one
+    satisfied → ranked above both."""
+    from surveyapp.services.interviews import approved_interviews
+
+    campaign, wrun = world
+    w = weighting.analysis_weights(wrun)
+    by_agency: dict[str, list] = {}
+    for v in approved_interviews(campaign):
+        if v.interview_id in w:
+            by_agency.setdefault(v.answers["co_quan"], []).append(v)
+    codes = sorted(by_agency, key=lambda c: -len(by_agency[c]))[:3]
+    items = [n for names in SIPAS_FACTORS.values() for n in names]
+    for code, share in zip(codes, (0.6, 0.5, 1.0), strict=True):
+        versions = sorted(by_agency[code], key=lambda v: v.interview_id)
+        top = round(share * len(versions)) if share < 1 else len(versions) - 1
+        for k, v in enumerate(versions):
+            answers = dict(v.answers)
+            answers.update({n: "5" if k < top or share == 1.0 and k == top and n != items[0]
+                            else "1" for n in items})
+            v.answers = answers
+    _db.session.flush()
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="cv"))
+    rows = {r.agency_code: r for r in run.rows if r.node == "SIPAS"}
+    a, b, c = (rows[code] for code in codes)
+    assert a.ci_low <= b.ci_high and b.ci_low <= a.ci_high  # the intervals overlap
+    assert a.band is not None and a.band == b.band
+    assert c.estimate > max(a.estimate, b.estimate)
+    assert c.rank_median <= min(a.rank_median, b.rank_median)  # rank 1 is the best
