@@ -336,7 +336,7 @@ def main() -> int:
                 assert b'data-testid="dot-plot"' in html
             else:
                 times.append(elapsed)
-        figures.append((f"(c) GET run page, first request (cold)", first, None,
+        figures.append(("(c) GET run page, first request (cold)", first, None,
                         f"{size / 1e6:.2f} MB HTML"))
         figures.append((f"(c) GET run page, median of {len(times)}", statistics.median(times),
                         None, f"min {min(times):.3f} s, max {max(times):.3f} s"))
