@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -205,15 +206,23 @@ def case_weights(plan: SamplingPlan, opened_case_ids: set[int]) -> dict[int, flo
 
 
 def campaign_weights(campaign: Campaign) -> dict[int, float]:
-    """Weight per case of the campaign's locked plan after the reserves it opened."""
+    """Weight per case of the campaign's locked plan after the reserves it opened.
+
+    Reads the design columns only: the cases' identifying columns (encrypted) are never
+    loaded, which also keeps it fast for large samples.
+    """
     plan = locked_plan(campaign)
     if plan is None:
         return {}
+    cases = db.session.execute(
+        select(SamplingCase.id, SamplingCase.stratum, SamplingCase.psu, SamplingCase.status,
+               SamplingCase.pik, SamplingCase.weight, SamplingCase.reserve_rank)
+        .where(SamplingCase.plan_id == plan.id)).all()
     opened = set(db.session.scalars(
         select(Assignment.case_id).join(SamplingCase, SamplingCase.id == Assignment.case_id)
         .where(Assignment.campaign_id == campaign.id,
                SamplingCase.status == CaseStatus.RESERVE.value)))
-    return case_weights(plan, opened)
+    return case_weights(SimpleNamespace(cases=cases), opened)
 
 
 def my_assignments(user_id: int | None) -> list[Assignment]:

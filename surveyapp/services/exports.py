@@ -30,7 +30,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -51,15 +50,14 @@ from ..models import (
 )
 from ..models.codes import (
     DISPOSITION_LABELS,
-    CaseStatus,
     Disposition,
     JobStatus,
-    ReviewStatus,
 )
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import datasets
 from ..reporting.datasets import DK, NA, Dataset, Variable
-from .assignments import case_weights, locked_plan
+from .assignments import campaign_weights
+from .interviews import approved_condition
 from .jobs import job_status, submit_job
 
 JOB_KIND = "campaign_export"
@@ -102,18 +100,11 @@ def check_format(fmt: str | None) -> str:
     return fmt
 
 
-def _approved_condition(campaign_id: int):
-    """The rows of ``interviews.approved_interviews``: approved, current version."""
-    return (Interview.campaign_id == campaign_id,
-            Interview.status == ReviewStatus.APPROVED.value,
-            InterviewVersion.number == Interview.version)
-
-
 def count_approved(campaign: Campaign) -> int:
     return db.session.scalar(
         select(func.count()).select_from(InterviewVersion)
         .join(Interview, Interview.id == InterviewVersion.interview_id)
-        .where(*_approved_condition(campaign.id))) or 0
+        .where(*approved_condition(campaign.id))) or 0
 
 
 def _no_rows() -> ValidationFailed:
@@ -248,7 +239,7 @@ def _rows(campaign: Campaign):
         .join(Interview, Interview.id == InterviewVersion.interview_id)
         .outerjoin(Assignment, Assignment.id == Interview.assignment_id)
         .outerjoin(SamplingCase, SamplingCase.id == Assignment.case_id)
-        .where(*_approved_condition(campaign.id))
+        .where(*approved_condition(campaign.id))
         .order_by(Interview.id)
         .execution_options(yield_per=2000))
     return db.session.execute(query)
@@ -263,25 +254,6 @@ def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
     return moment.astimezone(zone).date()
 
 
-def _weights(campaign: Campaign) -> dict[int, float]:
-    """``assignments.campaign_weights`` without loading the cases' identifying columns.
-
-    The plan's reserve rule (``case_weights``) runs on plain rows of the design columns.
-    """
-    plan = locked_plan(campaign)
-    if plan is None:
-        return {}
-    cases = db.session.execute(
-        select(SamplingCase.id, SamplingCase.stratum, SamplingCase.psu, SamplingCase.status,
-               SamplingCase.pik, SamplingCase.weight, SamplingCase.reserve_rank)
-        .where(SamplingCase.plan_id == plan.id)).all()
-    opened = set(db.session.scalars(
-        select(Assignment.case_id).join(SamplingCase, SamplingCase.id == Assignment.case_id)
-        .where(Assignment.campaign_id == campaign.id,
-               SamplingCase.status == CaseStatus.RESERVE.value)))
-    return case_weights(SimpleNamespace(cases=cases), opened)
-
-
 def build_extract(campaign: Campaign, progress=None) -> Dataset:
     """The analysis extract of the campaign's approved interviews (see the module doc)."""
     rows = list(_rows(campaign))
@@ -289,7 +261,7 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
         raise _no_rows()
     if progress:
         progress(0.25)
-    weights = _weights(campaign)
+    weights = campaign_weights(campaign)
     columns = _columns(_definitions({r.questionnaire_version_id for r in rows}))
     values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
     fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",

@@ -817,13 +817,19 @@ def review_queue(campaign: Campaign, status: str | None = None) -> list[Intervie
         .order_by(Interview.updated_at, Interview.id)))
 
 
+def approved_condition(campaign_id: int) -> tuple:
+    """WHERE clauses (over Interview joined to InterviewVersion) of what analysis sees: the
+    current version of every approved interview of the campaign."""
+    return (Interview.campaign_id == campaign_id,
+            Interview.status == ReviewStatus.APPROVED.value,
+            InterviewVersion.number == Interview.version)
+
+
 def approved_interviews(campaign: Campaign) -> list[InterviewVersion]:
     """The current versions of the campaign's approved interviews: all that analysis sees."""
     return list(db.session.scalars(
         select(InterviewVersion).join(Interview, Interview.id == InterviewVersion.interview_id)
-        .where(Interview.campaign_id == campaign.id,
-               Interview.status == ReviewStatus.APPROVED.value,
-               InterviewVersion.number == Interview.version)
+        .where(*approved_condition(campaign.id))
         .order_by(Interview.id)))
 
 

@@ -40,8 +40,12 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import (
+    Assignment,
     Campaign,
+    Interview,
+    InterviewVersion,
     QuestionnaireVersion,
+    SamplingCase,
     SamplingPlan,
     UnitWeight,
     WeightRun,
@@ -51,7 +55,7 @@ from ..models.weighting import WeightRunStatus
 from ..questionnaires import Questionnaire as Definition
 from . import audit
 from .assignments import campaign_weights, locked_plan
-from .interviews import approved_interviews, canonical_json
+from .interviews import approved_condition, approved_interviews, canonical_json
 
 STRATUM = "stratum"  # the case's stratum of the plan (the agency), as a variable name
 NO_CLASSES = "none"
@@ -219,19 +223,28 @@ def _load_inputs(campaign: Campaign) -> _Inputs:
         raise WeightingFailed(_("This campaign has no locked sampling plan: lock the sample "
                                 "before weighting."))
     weights = campaign_weights(campaign)
-    cases = {c.id: c for c in plan.cases if c.id in weights}
+    # Plain rows in two queries (design columns, then the approved interviews with their
+    # cases): no per-interview look-ups, and the cases' identifying columns stay unread.
+    strata = {case_id: stratum for case_id, stratum in db.session.execute(
+        select(SamplingCase.id, SamplingCase.stratum).where(SamplingCase.plan_id == plan.id))
+        if case_id in weights}
     by_case: dict[int, Any] = {}
-    for version in approved_interviews(campaign):
-        case_id = version.interview.assignment.case_id if version.interview.assignment else None
-        if case_id in cases:
-            by_case[case_id] = version
+    for row in db.session.execute(
+            select(Interview.id.label("interview_id"), Assignment.case_id,
+                   InterviewVersion.disposition, InterviewVersion.answers)
+            .select_from(InterviewVersion)
+            .join(Interview, Interview.id == InterviewVersion.interview_id)
+            .join(Assignment, Assignment.id == Interview.assignment_id)
+            .where(*approved_condition(campaign.id))):
+        if row.case_id in strata:
+            by_case[row.case_id] = row
     if not any(v.disposition in RESPONDENT for v in by_case.values()):
         raise WeightingFailed(_("This campaign has no approved complete or partial interview "
                                 "of its sample yet: there is nothing to weight."))
-    ids = sorted(cases)
+    ids = sorted(strata)
     versions = [by_case.get(i) for i in ids]
     return _Inputs(
-        plan=plan, case_ids=ids, strata=[cases[i].stratum or "" for i in ids],
+        plan=plan, case_ids=ids, strata=[strata[i] or "" for i in ids],
         base=np.array([weights[i] for i in ids], dtype=float),
         dispositions=[v.disposition if v is not None else NO_INTERVIEW for v in versions],
         interview_ids=[v.interview_id if v is not None else None for v in versions],
