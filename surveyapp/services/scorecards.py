@@ -29,6 +29,7 @@ from ..models import Campaign, QuestionnaireVersion, WeightRun
 from ..models.codes import AuditAction
 from ..models.scorecards import ScorecardRow, ScorecardRun, ScorecardStatus
 from ..questionnaires import Questionnaire as Definition
+from ..reporting import tabular
 from . import audit
 from .exports import build_extract
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
@@ -268,6 +269,23 @@ def run_rows(run: ScorecardRun) -> list[dict]:
         d["label"] = str(NODE_LABELS.get(r.node, r.node))
         out.append(d)
     return out
+
+
+EXPORT_COLUMNS = ("agency_code", "agency_name", "node", "label", "level", "estimate", "se",
+                  "ci_low", "ci_high", "unweighted", "n", "n_effective", "status", "reason",
+                  "band", "rank_median", "rank_low", "rank_high")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def export_run(run: ScorecardRun, fmt: str) -> bytes:
+    """The run's table as CSV (UTF-8 with BOM) or XLSX, from :func:`run_rows`: suppressed
+    cells are blank there too (only their n and the reason are given)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ScorecardFailed(_("Unknown file format."))
+    rows = run_rows(run)
+    if fmt == "csv":
+        return tabular.to_csv(list(EXPORT_COLUMNS), rows)
+    return tabular.to_xlsx(list(EXPORT_COLUMNS), rows, f"scorecard_{run.number}")
 
 
 # ---- the pages ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -11,6 +11,9 @@ from ..errors import DomainError
 from ..forms.scorecards import RULE_LABELS, ScorecardRunForm
 from ..services import scorecards as service
 from ._helpers import actor, load_campaign
+
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 bp = Blueprint("scorecards", __name__, url_prefix="/campaigns/<int:campaign_id>/scorecards")
 
@@ -62,6 +65,18 @@ def load_run(campaign_id: int, scorecard_id: int):
     if run is None:
         abort(404)
     return run
+
+
+@bp.route("/<int:scorecard_id>/export")
+@requires("scorecards.view", load_run)
+def export(run):
+    """The run's table as CSV or XLSX (``?fmt=csv|xlsx``); suppressed cells stay blank."""
+    fmt = request.args.get("fmt", "csv")
+    if fmt not in service.EXPORT_FORMATS:
+        abort(404)
+    return Response(service.export_run(run, fmt), mimetype=FORMATS[fmt], headers={
+        "Content-Disposition":
+            f'attachment; filename="scorecard_{run.campaign_id}_{run.number}.{fmt}"'})
 
 
 @bp.route("/<int:scorecard_id>")

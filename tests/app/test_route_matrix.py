@@ -156,6 +156,7 @@ MATRIX: dict[str, Expect] = {
     "scorecards.index": Expect(SAMPLING_VIEWERS, ADMIN),
     "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
     "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
+    "scorecards.export": Expect(SAMPLING_VIEWERS, ADMIN),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.

@@ -342,3 +342,44 @@ def test_constructed_overlapping_agencies_share_a_band(world):
     assert a.band is not None and a.band == b.band
     assert c.estimate > max(a.estimate, b.estimate)
     assert c.rank_median <= min(a.rank_median, b.rank_median)  # rank 1 is the best
+
+
+def test_the_download_blanks_suppressed_cells_in_csv_and_xlsx(world):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=1000))
+    hidden = [r for r in run.rows if r.status == "suppressed"]
+    assert hidden and all(r.estimate is not None for r in hidden)  # kept in the database
+    text = scorecards.export_run(run, "csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(run.rows)
+    for row in rows:
+        if row["status"] == "suppressed":
+            assert row["estimate"] == row["se"] == row["ci_low"] == row["ci_high"] == ""
+            assert "n<1000" in row["reason"]
+    book = load_workbook(io.BytesIO(scorecards.export_run(run, "xlsx")), read_only=True)
+    cells = [list(r) for r in book.active.iter_rows(values_only=True)]
+    header = cells[0]
+    for row in cells[1:]:
+        d = dict(zip(header, row, strict=True))
+        if d["status"] == "suppressed":
+            assert d["estimate"] in (None, "") and d["ci_low"] in (None, "")
+    with pytest.raises(scorecards.ScorecardFailed):
+        scorecards.export_run(run, "pdf")
+
+
+def test_the_run_page_offers_the_downloads(page_campaign, app, client, auth):
+    campaign_id, _w = page_campaign
+    run_id = _first_run_id(app, campaign_id)
+    auth.login("phantich", "demo-analyst-2024")
+    url = f"/campaigns/{campaign_id}/scorecards/{run_id}"
+    assert 'data-testid="download-xlsx"' in client.get(url).get_data(as_text=True)
+    got = client.get(url + "/export?fmt=csv")
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.data.decode("utf-8-sig").startswith("agency_code,agency_name,node")
+    assert client.get(url + "/export?fmt=xlsx").data[:2] == b"PK"
+    assert client.get(url + "/export?fmt=pdf").status_code == 404
