@@ -42,6 +42,7 @@ Kish, L. (1965). *Survey Sampling*. Wiley (design effect, effective sample size)
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -101,7 +102,9 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class _Rule:
+class _Rule(abc.ABC):
+    """A scoring rule of an item; each concrete rule defines ``score`` and its fixed range."""
+
     na_codes: tuple[str, ...] = NA_CODES
     dk_codes: tuple[str, ...] = DK_CODES
 
@@ -112,17 +115,19 @@ class _Rule:
         valid = ~(miss | na | dk)
         return codes, valid, na, dk, miss
 
+    @abc.abstractmethod
     def score(self, values: np.ndarray, name: str):
         """(score, valid, na, dk, missing) arrays; the score is 0 where not valid."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def minimum(self) -> float:
-        raise NotImplementedError
+        """The lowest score the rule can give (its fixed theoretical range)."""
 
     @property
+    @abc.abstractmethod
     def maximum(self) -> float:
-        raise NotImplementedError
+        """The highest score the rule can give."""
 
 
 @dataclass(frozen=True)
