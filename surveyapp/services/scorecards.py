@@ -29,7 +29,7 @@ from ..models import Campaign, QuestionnaireVersion, WeightRun
 from ..models.codes import AuditAction
 from ..models.scorecards import ScorecardRow, ScorecardRun, ScorecardStatus
 from ..questionnaires import Questionnaire as Definition
-from ..reporting import tabular
+from ..reporting import charts, tabular
 from . import audit
 from .exports import build_extract
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
@@ -310,39 +310,6 @@ def create_run(actor, campaign: Campaign, weight_run_id: int | None,
     return compute_scorecard(actor, weight_run, options)
 
 
-PLOT_WIDTH, PLOT_LEFT, PLOT_RIGHT, PLOT_ROW, PLOT_TOP = 640, 230, 20, 24, 28
-
-
-def dot_plot(rows: list[dict]) -> dict | None:
-    """Coordinates of an inline SVG dot plot: each ranked agency's estimate and interval.
-
-    ``rows``: read rows (suppressed ones blanked) of one node; agencies without a shown
-    estimate and CI are left out. Sorted from the highest estimate.
-    """
-    shown = sorted((r for r in rows if r["agency_code"] is not None and r["estimate"] is not None
-                    and r["ci_low"] is not None and r["ci_high"] is not None),
-                   key=lambda r: -r["estimate"])
-    if not shown:
-        return None
-    lo = min(r["ci_low"] for r in shown)
-    hi = max(r["ci_high"] for r in shown)
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
-    span = PLOT_WIDTH - PLOT_LEFT - PLOT_RIGHT
-
-    def x(v: float) -> float:
-        return round(PLOT_LEFT + (v - lo) / (hi - lo) * span, 1)
-
-    points = [{"y": PLOT_TOP + i * PLOT_ROW, "label": r["agency_name"],
-               "x": x(r["estimate"]), "x_low": x(r["ci_low"]), "x_high": x(r["ci_high"]),
-               "band": r["band"]} for i, r in enumerate(shown)]
-    ticks = [{"x": x(lo + k * (hi - lo) / 4), "value": lo + k * (hi - lo) / 4}
-             for k in range(5)]
-    return {"width": PLOT_WIDTH, "height": PLOT_TOP + len(shown) * PLOT_ROW + 10,
-            "left": PLOT_LEFT, "right": PLOT_WIDTH - PLOT_RIGHT, "points": points,
-            "ticks": ticks, "axis_y": PLOT_TOP - 14}
-
-
 def run_page(run: ScorecardRun) -> dict:
     """What the run page shows: per agency (then the city) each dimension and the overall
     node with CI, n, effective n, status; the ranked node's rank interval and band; the plot."""
@@ -370,7 +337,9 @@ def run_page(run: ScorecardRun) -> dict:
             "rank_node": rank_node,
             "rank_label": next((n["label"] for n in nodes if n["node"] == rank_node), ""),
             "suppressed": any(r["status"] == ScorecardStatus.SUPPRESSED for r in rows),
-            "plot": dot_plot([r for r in rows if r["node"] == rank_node])}
+            "plot": charts.dot_plot([r for r in rows if r["node"] == rank_node
+                                     and r["agency_code"] is not None],
+                                    label_key="agency_name")}
 
 
 DEMO_OPTIONS = Options("sipas", min_n=5, rule="cv")
