@@ -10,6 +10,7 @@ from .field import (
     InterviewVersion,
 )
 from .jobs import Job
+from .notifications import Notification
 from .organisations import Organisation, OrganisationType
 from .quality import BackCheck, BackCheckDraw, RespondentKey
 from .questionnaires import Questionnaire, QuestionnaireVersion
@@ -23,6 +24,15 @@ from .registry import (
 )
 from .sampling_plans import SamplingCase, SamplingPlan
 from .scorecards import ScorecardRow, ScorecardRun
+from .submissions import (
+    PackageAgency,
+    PackageFinding,
+    PackageSurvey,
+    PackageTransition,
+    PackageVersion,
+    SubmissionDeadline,
+    SubmissionPackage,
+)
 from .users import ApiToken, Membership, User
 from .weighting import UnitWeight, WeightRun
 
@@ -36,4 +46,6 @@ __all__ = [
     "BackCheck", "BackCheckDraw", "RespondentKey",
     "UnitWeight", "WeightRun",
     "ScorecardRow", "ScorecardRun",
+    "Notification", "PackageAgency", "PackageFinding", "PackageSurvey", "PackageTransition",
+    "PackageVersion", "SubmissionDeadline", "SubmissionPackage",
 ]

@@ -258,3 +258,45 @@ QC_FLAG_LABELS = {
     "duplicate": _l("Duplicate respondent"),
     "inconsistent": _l("Out of range or inconsistent"),
 }
+
+
+class PackageStatus(enum.StrEnum):
+    """A submission package version's place in the workflow (issue 11)."""
+
+    DRAFT = "draft"
+    INTERNAL_REVIEW = "internal_review"
+    APPROVED = "approved"  # by the organisation's head
+    SUBMITTED = "submitted"  # frozen: snapshot and digest stored
+    RECEIVED = "received"  # at the office
+    RETURNED = "returned"  # with the office's comments; an amendment may follow
+    ACCEPTED = "accepted"
+    PUBLISHED = "published"
+
+
+PACKAGE_STATUS_LABELS = {
+    PackageStatus.DRAFT: _l("Draft"),
+    PackageStatus.INTERNAL_REVIEW: _l("Internal review"),
+    PackageStatus.APPROVED: _l("Approved by the head"),
+    PackageStatus.SUBMITTED: _l("Submitted"),
+    PackageStatus.RECEIVED: _l("Received by the office"),
+    PackageStatus.RETURNED: _l("Returned with comments"),
+    PackageStatus.ACCEPTED: _l("Accepted"),
+    PackageStatus.PUBLISHED: _l("Published"),
+}
+
+# The workflow: which status may follow which (who may do each is in auth/policy.py).
+PACKAGE_TRANSITIONS: dict[PackageStatus, tuple[PackageStatus, ...]] = {
+    PackageStatus.DRAFT: (PackageStatus.INTERNAL_REVIEW,),
+    PackageStatus.INTERNAL_REVIEW: (PackageStatus.DRAFT, PackageStatus.APPROVED),
+    PackageStatus.APPROVED: (PackageStatus.DRAFT, PackageStatus.SUBMITTED),
+    PackageStatus.SUBMITTED: (PackageStatus.RECEIVED,),
+    PackageStatus.RECEIVED: (PackageStatus.RETURNED, PackageStatus.ACCEPTED),
+    PackageStatus.RETURNED: (),
+    PackageStatus.ACCEPTED: (PackageStatus.PUBLISHED,),
+    PackageStatus.PUBLISHED: (),
+}
+# From submission on, a version's snapshot is frozen and the office may read it.
+PACKAGE_FROZEN = (PackageStatus.SUBMITTED, PackageStatus.RECEIVED, PackageStatus.RETURNED,
+                  PackageStatus.ACCEPTED, PackageStatus.PUBLISHED)
+# A new version (amendment) may replace a version in these statuses.
+PACKAGE_AMENDABLE = (PackageStatus.RETURNED, PackageStatus.PUBLISHED)
