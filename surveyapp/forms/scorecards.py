@@ -7,13 +7,10 @@ from wtforms import FloatField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
+from ..models.codes import SCORECARD_RULE_LABELS
 from .base import Form
 
-RULE_LABELS = {
-    "auto": _l("Automatic (NCHS for shares, CV otherwise)"),
-    "nchs": _l("NCHS rule for proportions"),
-    "cv": _l("Coefficient of variation"),
-}
+RULE_LABELS = SCORECARD_RULE_LABELS
 
 
 class ScorecardRunForm(Form):

@@ -8,14 +8,10 @@ from wtforms import FloatField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..models.codes import WEIGHT_METHOD_LABELS
 from .base import Form
 
-METHOD_LABELS = {
-    "none": _l("No calibration"),
-    "poststratify": _l("Post-stratification"),
-    "rake": _l("Raking"),
-    "linear": _l("Linear calibration (GREG)"),
-}
+METHOD_LABELS = WEIGHT_METHOD_LABELS
 
 
 def _bound(label):

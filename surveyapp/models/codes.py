@@ -300,3 +300,17 @@ PACKAGE_FROZEN = (PackageStatus.SUBMITTED, PackageStatus.RECEIVED, PackageStatus
                   PackageStatus.ACCEPTED, PackageStatus.PUBLISHED)
 # A new version (amendment) may replace a version in these statuses.
 PACKAGE_AMENDABLE = (PackageStatus.RETURNED, PackageStatus.PUBLISHED)
+
+# Calibration methods of a weighting run and reliability rules of a scorecard run (the forms'
+# choices, and the labels the annual report prints).
+WEIGHT_METHOD_LABELS = {
+    "none": _l("No calibration"),
+    "poststratify": _l("Post-stratification"),
+    "rake": _l("Raking"),
+    "linear": _l("Linear calibration (GREG)"),
+}
+SCORECARD_RULE_LABELS = {
+    "auto": _l("Automatic (NCHS for shares, CV otherwise)"),
+    "nchs": _l("NCHS rule for proportions"),
+    "cv": _l("Coefficient of variation"),
+}

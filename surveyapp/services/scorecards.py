@@ -310,13 +310,14 @@ def create_run(actor, campaign: Campaign, weight_run_id: int | None,
     return compute_scorecard(actor, weight_run, options)
 
 
-def run_page(run: ScorecardRun) -> dict:
-    """What the run page shows: per agency (then the city) each dimension and the overall
-    node with CI, n, effective n, status; the ranked node's rank interval and band; the plot."""
-    rows = [r for r in run_rows(run) if r["level"] != "item"]
+def agency_table(rows: list[dict]) -> dict:
+    """Read rows (:func:`run_rows`) grouped by domain: the non-item nodes (the columns), the
+    node ranked (the overall index, else the last node with ranks), each agency's cells by
+    node (items included) and its rank row, agencies in rank order (unranked last, by name),
+    and the city total."""
     nodes: list[dict] = []
     for r in rows:
-        if r["node"] not in [n["node"] for n in nodes]:
+        if r["level"] != "item" and r["node"] not in [n["node"] for n in nodes]:
             nodes.append({"node": r["node"], "label": r["label"], "level": r["level"]})
     ranked = [n["node"] for n in nodes if any(r["node"] == n["node"] and
                                                r["rank_median"] is not None for r in rows)]
@@ -331,13 +332,21 @@ def run_page(run: ScorecardRun) -> dict:
     agencies = [d for code, d in domains.items() if code is not None]
     agencies.sort(key=lambda d: (d.get("rank", {}).get("rank_median") is None,
                                  d.get("rank", {}).get("rank_median") or 0, d["name"]))
+    return {"nodes": nodes, "rank_node": rank_node,
+            "rank_label": next((n["label"] for n in nodes if n["node"] == rank_node), ""),
+            "agencies": agencies, "total": domains.get(None)}
+
+
+def run_page(run: ScorecardRun) -> dict:
+    """What the run page shows: per agency (then the city) each dimension and the overall
+    node with CI, n, effective n, status; the ranked node's rank interval and band; the plot."""
+    rows = [r for r in run_rows(run) if r["level"] != "item"]
+    table = agency_table(rows)
     scheme = SCHEMES.get(run.index_key)
     return {"run": run, "scheme_label": str(scheme.label) if scheme else run.index_key,
-            "nodes": nodes, "agencies": agencies, "total": domains.get(None),
-            "rank_node": rank_node,
-            "rank_label": next((n["label"] for n in nodes if n["node"] == rank_node), ""),
+            **table,
             "suppressed": any(r["status"] == ScorecardStatus.SUPPRESSED for r in rows),
-            "plot": charts.dot_plot([r for r in rows if r["node"] == rank_node
+            "plot": charts.dot_plot([r for r in rows if r["node"] == table["rank_node"]
                                      and r["agency_code"] is not None],
                                     label_key="agency_name")}
 
