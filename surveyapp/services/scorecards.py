@@ -9,12 +9,21 @@ no identifying data), keeps the respondents of the weighting run, declares the d
 over the agencies not suppressed. One commit.
 
 A suppressed row keeps its estimate and CI in the database (so the run can be verified),
-but :func:`run_rows` — what pages and exports read — returns them blanked with the reason.
+but :func:`run_rows` — what pages, exports and :func:`api_document` read — returns them
+blanked with the reason.
+
+The index is a built-in scheme (``index_definitions``) or a version of one of the
+organisation's custom indices (``custom_indices``; the run names the version). A band table
+(``band_tables``: data, never constants) grades the top nodes; the run keeps a copy of it.
+The run's comparisons — each agency against the city total and against the previous year
+(``scorecard_comparisons``) — are computed once with it and stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -27,10 +36,18 @@ from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import Campaign, QuestionnaireVersion, WeightRun
 from ..models.codes import AuditAction
-from ..models.scorecards import ScorecardRow, ScorecardRun, ScorecardStatus
+from ..models.index_definitions import CUSTOM_PREFIX
+from ..models.scorecards import (
+    ComparisonKind,
+    ScorecardComparison,
+    ScorecardRow,
+    ScorecardRun,
+    ScorecardStatus,
+)
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import charts, tabular
-from . import audit
+from . import audit, band_tables, custom_indices
+from . import scorecard_comparisons as comparisons
 from .exports import build_extract
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
 from .weighting import analysis_weights
@@ -51,10 +68,19 @@ class Options:
     min_n: int = 10
     rule: str = "auto"
     seed: int = 20240903
+    band_table: str = band_tables.DEFAULT  # "default" | "none" | a band table's id
+
+
+def _custom_version_id(index_key: str) -> int | None:
+    """``"custom:<version id>"`` names a version of a custom index."""
+    prefix, sep, rest = str(index_key).partition(":")
+    if prefix == CUSTOM_PREFIX and sep and rest.isdigit():
+        return int(rest)
+    return None
 
 
 def _check_options(options: Options) -> None:
-    if options.index_key not in SCHEMES:
+    if options.index_key not in SCHEMES and _custom_version_id(options.index_key) is None:
         raise ScorecardFailed(_("Unknown index: choose SIPAS, Circular 01 or PAPI."))
     level = options.confidence_level
     if not isinstance(level, (int, float)) or not math.isfinite(level) or not 0.5 <= level < 1:
@@ -79,8 +105,10 @@ def _definition(campaign: Campaign) -> Definition:
 def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Definition):
     """(data, design inputs) of the run's respondents from the analysis extract.
 
-    ``data`` has one column per question name, plus ``agency`` (the agency question's code),
-    ``stratum``, ``psu`` and ``weight`` (the run's final weight).
+    ``data`` has one column per question name, one 0/1 column per choice of a multiple
+    choice keyed by the extract variable's source (``"<question> = <code>"``), plus
+    ``agency`` (the agency question's code), ``stratum``, ``psu`` and ``weight`` (the run's
+    final weight).
     """
     extract = build_extract(campaign)
     weights = analysis_weights(weight_run)
@@ -96,10 +124,13 @@ def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Defini
                                 "interviews."))
     data: dict[str, np.ndarray] = {}
     for q in definition.questions():
-        col = by_source.get(q.name)
-        if col is not None:
-            values = extract.columns[col]
-            data[q.name] = np.array([values[i] for i in keep], dtype=object)
+        choices = definition.choice_list(q.list_name) if q.type == "select_multiple" else None
+        sources = [f"{q.name} = {c}" for c in choices.codes()] if choices else [q.name]
+        for source in sources:
+            col = by_source.get(source)
+            if col is not None:
+                values = extract.columns[col]
+                data[source] = np.array([values[i] for i in keep], dtype=object)
     agency = extract.columns[by_source[agency_q]]
     data[AGENCY] = np.array(["" if agency[i] is None else str(agency[i]) for i in keep],
                             dtype=object)
@@ -128,6 +159,34 @@ def top_nodes(definition) -> list[str]:
     return [d.name for d in definition.dimensions]
 
 
+def _index_of(campaign: Campaign, definition: Definition, options: Options):
+    """(the ``analysis`` definition graded with the chosen band table, the index key stored,
+    the custom index version or None, the band table or None)."""
+    version_id = _custom_version_id(options.index_key)
+    version = None
+    try:
+        if version_id is None:
+            key = options.index_key
+            index = build_definition(key, definition)
+            if index is None:
+                raise ScorecardFailed(_("The questionnaire has none of this index's items."))
+        else:
+            key = CUSTOM_PREFIX
+            version = custom_indices.get_version_of(campaign.organisation_id, version_id)
+            if version is None:
+                raise ScorecardFailed(_("Choose one of the organisation's custom indices."))
+            index = custom_indices.build_definition(version, definition)
+        table = band_tables.resolve(campaign.organisation_id, key, options.band_table)
+    except ValidationFailed as exc:
+        if isinstance(exc, ScorecardFailed):
+            raise
+        raise ScorecardFailed(exc.message) from None
+    # the band table comes from the database (or none): never a default written in code
+    index = dataclasses.replace(
+        index, bands=None if table is None else band_tables.library_table(table.spec))
+    return index, key, version, table
+
+
 def _status(row) -> tuple[str, str]:
     if row.estimate is None:
         return ScorecardStatus.SUPPRESSED, "; ".join(row.reasons) or row.status
@@ -154,9 +213,7 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
     _check_options(options)
     campaign = weight_run.campaign
     definition = _definition(campaign)
-    index = build_definition(options.index_key, definition)
-    if index is None:
-        raise ScorecardFailed(_("The questionnaire has none of this index's items."))
+    index, key, version, table = _index_of(campaign, definition, options)
     data = analysis_frame(campaign, weight_run, definition)
     names = {a.code: a.name for a in campaign.agencies}
     try:
@@ -188,6 +245,12 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
                 for j, code in enumerate(labels):
                     ranks[(code, node)] = (float(ri.median[j]), float(ri.low[j]),
                                            float(ri.high[j]), int(bands.band[j]))
+            compared = comparisons.with_city(result, top_nodes(index), shown, AGENCY,
+                                             options.confidence_level)
+            previous = comparisons.previous_run(campaign, key, index.method_version)
+            if previous is not None:
+                compared += comparisons.with_previous(result, top_nodes(index), shown, AGENCY,
+                                                      previous, options.confidence_level)
     except AnalysisError as exc:
         raise ScorecardFailed(_("The scorecard could not be computed: %(detail)s",
                                 detail=str(exc))) from None
@@ -195,10 +258,16 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
     number = (db.session.scalar(select(func.max(ScorecardRun.number))
                                 .where(ScorecardRun.campaign_id == campaign.id)) or 0) + 1
     run = ScorecardRun(campaign_id=campaign.id, number=number, weight_run_id=weight_run.id,
-                       index_key=options.index_key, method_version=index.method_version,
+                       index_key=key, method_version=index.method_version,
                        confidence_level=float(options.confidence_level), min_n=options.min_n,
                        rule=options.rule, seed=options.seed, status="done",
-                       created_by_id=getattr(actor, "id", None))
+                       created_by_id=getattr(actor, "id", None),
+                       custom_index_version_id=None if version is None else version.id,
+                       band_table_id=None if table is None else table.id,
+                       bands=None if table is None else dict(table.spec),
+                       df=_finite(result.df),
+                       previous_run_id=None if previous is None else previous.id,
+                       comparison_adjust=comparisons.ADJUST)
     db.session.add(run)
     try:
         db.session.flush()
@@ -219,11 +288,16 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
             band=None if rank is None else rank[3],
             rank_median=None if rank is None else rank[0],
             rank_low=None if rank is None else rank[1],
-            rank_high=None if rank is None else rank[2]))
+            rank_high=None if rank is None else rank[2],
+            grade=r.band, maximum=_finite(r.maximum)))
+    for c in compared:
+        db.session.add(ScorecardComparison(run_id=run.id, **dataclasses.asdict(c)))
     audit.record(actor, AuditAction.CREATE, run, organisation_id=campaign.organisation_id,
                  after={"number": number, "weight_run": weight_run.number,
-                        "index": options.index_key, "method_version": index.method_version,
-                        "min_n": options.min_n, "rule": options.rule, "seed": options.seed},
+                        "index": key, "method_version": index.method_version,
+                        "min_n": options.min_n, "rule": options.rule, "seed": options.seed,
+                        "band_table": None if table is None else table.name,
+                        "previous_run": None if previous is None else previous.id},
                  summary=f"scorecard run {number} of campaign {campaign.id}")
     try:
         db.session.commit()
@@ -252,37 +326,110 @@ def get_run_of(campaign_id: int, run_id: int) -> ScorecardRun | None:
     return run if run is not None and run.campaign_id == campaign_id else None
 
 
-BLANKED = ("estimate", "se", "ci_low", "ci_high", "unweighted")
+BLANKED = ("estimate", "se", "ci_low", "ci_high", "unweighted", "grade")
+
+# The reliability rules' reason codes (analysis.reliability) in words, for people.
+_REASONS = (
+    (re.compile(r"n<(\d+)$"), lambda m: _("fewer than %(n)s respondents", n=m.group(1))),
+    (re.compile(r"n_eff<(.+)$"), lambda m: _("effective sample size below %(n)s",
+                                             n=m.group(1))),
+    (re.compile(r"width>=(.+)$"), lambda m: _("confidence interval %(w)s wide or wider",
+                                              w=m.group(1))),
+    (re.compile(r"relative_width>130%$"),
+     lambda m: _("confidence interval wider than %(share)s of the estimate",
+                 share="130 %")),
+    (re.compile(r"complement_relative_width>130%$"),
+     lambda m: _("the complement's confidence interval is wider than %(share)s of it",
+                 share="130 %")),
+    (re.compile(r"df<(\d+)$"), lambda m: _("fewer than %(n)s degrees of freedom",
+                                            n=m.group(1))),
+    (re.compile(r"p=0or1$"), lambda m: _("no respondent, or every respondent, in the category")),
+    (re.compile(r"caution$"), lambda m: _("coefficient of variation from %(low)s to %(high)s",
+                                          low="20 %", high="30 %")),
+    (re.compile(r"unreliable$"), lambda m: _("coefficient of variation of %(high)s or more",
+                                             high="30 %")),
+    (re.compile(r"not measured$"), lambda m: _("not measured")),
+)
+
+
+def reason_text(reason: str) -> str:
+    """A stored reason (codes joined by "; ") in words."""
+    out = []
+    for code in filter(None, (c.strip() for c in (reason or "").split(";"))):
+        for pattern, words in _REASONS:
+            match = pattern.match(code)
+            if match:
+                out.append(words(match))
+                break
+        else:
+            out.append(code)
+    return "; ".join(out)
+
+
+def _node_labels(run: ScorecardRun) -> dict:
+    if run.custom_index_version is not None:
+        return custom_indices.node_labels(run.custom_index_version)
+    return NODE_LABELS
 
 
 def run_rows(run: ScorecardRun) -> list[dict]:
     """The run's figures as plain dicts, suppressed cells blanked (estimate, SE, CI, unweighted
-    value ``None``) and their ``reason`` kept: what pages and exports show."""
+    value and grade ``None``) and their ``reason`` kept (with ``reason_text`` in words): what
+    pages, exports and the API show."""
+    labels = _node_labels(run)
     out = []
     for r in run.rows:
         d = {k: getattr(r, k) for k in (
             "agency_code", "agency_name", "node", "level", "estimate", "se", "ci_low",
             "ci_high", "unweighted", "n", "n_effective", "status", "reason", "band",
-            "rank_median", "rank_low", "rank_high")}
+            "rank_median", "rank_low", "rank_high", "grade", "maximum")}
         if r.status == ScorecardStatus.SUPPRESSED:
             d.update(dict.fromkeys(BLANKED))
-        d["label"] = str(NODE_LABELS.get(r.node, r.node))
+        d["label"] = str(labels.get(r.node, r.node))
+        d["reason_text"] = reason_text(r.reason)
         out.append(d)
     return out
 
 
+COMPARISON_FIELDS = ("reference", "difference", "se", "statistic", "p_value", "p_adjusted",
+                     "direction")
+
+
+def comparison_records(run: ScorecardRun) -> list[dict]:
+    """The run's stored comparisons as plain dicts (only agencies whose figures are shown)."""
+    return [{"kind": c.kind, "node": c.node, "agency_code": c.agency_code,
+             **{k: getattr(c, k) for k in COMPARISON_FIELDS}} for c in run.comparisons]
+
+
+# the comparison columns: vs_city_* (against the city total), vs_previous_* (previous year)
+EXPORT_COMPARISON = ("reference", "difference", "se", "p_value", "p_adjusted", "direction")
 EXPORT_COLUMNS = ("agency_code", "agency_name", "node", "label", "level", "estimate", "se",
                   "ci_low", "ci_high", "unweighted", "n", "n_effective", "status", "reason",
-                  "band", "rank_median", "rank_low", "rank_high")
+                  "reason_text", "band", "rank_median", "rank_low", "rank_high", "grade",
+                  "maximum",
+                  *(f"vs_{kind}_{k}" for kind in (ComparisonKind.CITY, ComparisonKind.PREVIOUS)
+                    for k in EXPORT_COMPARISON))
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+def export_rows(run: ScorecardRun) -> list[dict]:
+    """:func:`run_rows` with each row's comparisons as ``vs_city_*``/``vs_previous_*``."""
+    found = {(c["kind"], c["agency_code"], c["node"]): c for c in comparison_records(run)}
+    rows = run_rows(run)
+    for row in rows:
+        for kind in (ComparisonKind.CITY, ComparisonKind.PREVIOUS):
+            c = found.get((kind, row["agency_code"], row["node"]), {})
+            row.update({f"vs_{kind}_{k}": c.get(k) for k in EXPORT_COMPARISON})
+    return rows
+
+
 def export_run(run: ScorecardRun, fmt: str) -> bytes:
-    """The run's table as CSV (UTF-8 with BOM) or XLSX, from :func:`run_rows`: suppressed
-    cells are blank there too (only their n and the reason are given)."""
+    """The run's table as CSV (UTF-8 with BOM) or XLSX, from :func:`export_rows`: suppressed
+    cells are blank there too (only their n and the reason are given) and have no
+    comparison."""
     if fmt not in EXPORT_FORMATS:
         raise ScorecardFailed(_("Unknown file format."))
-    rows = run_rows(run)
+    rows = export_rows(run)
     if fmt == "csv":
         return tabular.to_csv(list(EXPORT_COLUMNS), rows)
     return tabular.to_xlsx(list(EXPORT_COLUMNS), rows, f"scorecard_{run.number}")
@@ -294,9 +441,17 @@ def form_choices(campaign: Campaign) -> dict[str, list[tuple]]:
     """The new-run form's choices: the campaign's weighting runs and the index schemes."""
     from .weighting import list_runs as weight_runs
 
+    custom = [(f"{CUSTOM_PREFIX}:{i.latest.id}",
+               _("Custom index: %(name)s (version %(number)d)", name=i.latest.name,
+                 number=i.latest.number))
+              for i in custom_indices.list_indices(campaign.organisation_id) if i.latest]
+    tables = [(str(t.id), t.name) for t in band_tables.tables_for(campaign.organisation_id)]
     return {"weight_runs": [(r.id, _("Weighting run %(number)s", number=r.number))
                             for r in weight_runs(campaign)],
-            "indices": [(k, str(s.label)) for k, s in SCHEMES.items()]}
+            "indices": [(k, str(s.label)) for k, s in SCHEMES.items()] + custom,
+            "band_tables": [(band_tables.DEFAULT, _("The index's default table (Circular 01 "
+                                                    "points: the Art. 15 table)")),
+                            (band_tables.NONE, _("No grading"))] + tables}
 
 
 def create_run(actor, campaign: Campaign, weight_run_id: int | None,
