@@ -57,6 +57,10 @@ _LAZY = {
     "performance_bands": "ranking",
     "compare_to_reference": "ranking",
     "compare_periods": "ranking",
+    "figure_status": "reliability",
+    # key-driver analysis (issue 10)
+    "key_drivers": "drivers",
+    "respondent_scores": "drivers",
 }
 
 
@@ -110,12 +114,15 @@ __all__ = [
     "chisq",
     "cronbach_alpha",
     "estimate",
+    "figure_status",
+    "key_drivers",
     "mean",
     "nonresponse_adjustment",
     "proportion",
     "quantile",
     "ratio",
     "Replicates",
+    "respondent_scores",
     "score_covariance",
     "svyglm",
     "total",

@@ -29,8 +29,9 @@ from scipy import stats
 
 from .errors import DataError
 
-__all__ = ["NCHSResult", "ScorecardRow", "cv_rule", "df_adjusted", "effective_sample_size",
-           "korn_graubard", "nchs_proportion", "scorecard", "small_cells"]
+__all__ = ["FigureStatus", "NCHSResult", "ScorecardRow", "cv_rule", "df_adjusted",
+           "effective_sample_size", "figure_status", "korn_graubard", "nchs_proportion",
+           "scorecard", "small_cells"]
 
 SUPPRESS, REVIEW, PRESENT = "suppress", "review", "present"
 
@@ -237,6 +238,72 @@ class ScorecardRow:
     flagged: bool
 
 
+@dataclass(frozen=True)
+class FigureStatus:
+    """The decision on one figure: what may be shown and why.
+
+    ``estimate``/``ci_low``/``ci_high`` are ``None`` when the figure is not shown (a small
+    cell, the NCHS rule's "suppress", or no estimate); the interval is the rule's (NCHS:
+    Korn–Graubard). ``status`` and ``reasons`` as in :class:`ScorecardRow`.
+    """
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str
+    reasons: tuple[str, ...]
+    flagged: bool
+
+
+def figure_status(estimate: float, se: float, ci_low: float, ci_high: float, n: int,
+                  df: float, *, share: bool, rule: str = "auto", min_n: int = 10,
+                  cv_thresholds: tuple[float, ...] = (0.2, 0.3),
+                  cv_labels: tuple[str, ...] = ("reliable", "caution", "unreliable"),
+                  **nchs_options) -> FigureStatus:
+    """Suppression and reliability of one published figure (a cell of any table).
+
+    Parameters
+    ----------
+    estimate, se, ci_low, ci_high : float
+        The design-based estimate, its SE and interval.
+    n : int
+        Unweighted respondents behind the figure.
+    df : float
+        Degrees of freedom for the NCHS rule (PSUs minus strata in the domain).
+    share : bool
+        Whether the figure is a proportion on 0–1.
+    rule, min_n, cv_thresholds, cv_labels, nchs_options
+        As :func:`scorecard`: a cell with fewer than ``min_n`` respondents is suppressed
+        before any rule; ``"auto"`` applies NCHS to shares and the CV rule otherwise.
+
+    Raises
+    ------
+    DataError
+        ``rule="nchs"`` for a figure that is not a share, or an unknown rule.
+    """
+    if rule not in ("auto", "nchs", "cv"):
+        raise DataError('rule must be "auto", "nchs" or "cv"')
+    use = ("nchs" if share else "cv") if rule == "auto" else rule
+    if small_cells([n], minimum=min_n)[0]:
+        return FigureStatus(None, None, None, "suppressed (small cell)", (f"n<{min_n}",), True)
+    lo, hi = ci_low, ci_high
+    if not np.isfinite(estimate):
+        status, reasons = "not measured", ()
+    elif use == "nchs":
+        if not share:
+            raise DataError("the figure is not a proportion: use rule='cv'")
+        res = nchs_proportion(estimate, se, n, df, **nchs_options)
+        status, reasons = res.flag[0], res.reasons[0] + res.footnotes[0]
+        lo, hi = float(res.ci_low[0]), float(res.ci_high[0])
+    else:
+        status = cv_rule(estimate, se, thresholds=cv_thresholds, labels=cv_labels)[0]
+        reasons = ()
+    shown = status not in (SUPPRESS, "not measured")
+    return FigureStatus(estimate if shown else None, lo if shown else None,
+                        hi if shown else None, status, reasons,
+                        status not in (PRESENT, cv_labels[0]))
+
+
 def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension", "overall"),
               cv_thresholds: tuple[float, ...] = (0.2, 0.3),
               cv_labels: tuple[str, ...] = ("reliable", "caution", "unreliable"),
@@ -268,27 +335,15 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
         if r.level not in levels:
             continue
         share = abs(r.minimum) < 1e-12 and abs(r.maximum - 1) < 1e-12
-        use = ("nchs" if share else "cv") if rule == "auto" else rule
-        if small_cells([r.n], minimum=min_n)[0]:
-            out.append(ScorecardRow(r.domain_dict, r.node, r.level, None, None, None, r.n,
-                                    r.n_effective, "suppressed (small cell)",
-                                    (f"n<{min_n}",), True))
-            continue
-        lo, hi = r.ci_low, r.ci_high
-        if not np.isfinite(r.estimate):
-            status, reasons = "not measured", ()
-        elif use == "nchs":
-            if not share:
-                raise DataError(f"node {r.node!r} is not a proportion: use rule='cv'")
-            res = nchs_proportion(r.estimate, r.se, r.n, r.df_domain, **nchs_options)
-            status, reasons = res.flag[0], res.reasons[0] + res.footnotes[0]
-            lo, hi = float(res.ci_low[0]), float(res.ci_high[0])
-        else:
-            status = cv_rule(r.estimate, r.se, thresholds=cv_thresholds, labels=cv_labels)[0]
-            reasons = ()
-        shown = status not in (SUPPRESS, "not measured")
-        out.append(ScorecardRow(r.domain_dict, r.node, r.level,
-                                r.estimate if shown else None, lo if shown else None,
-                                hi if shown else None, r.n, r.n_effective, status, reasons,
-                                status not in (PRESENT, cv_labels[0])))
+        try:
+            f = figure_status(r.estimate, r.se, r.ci_low, r.ci_high, r.n, r.df_domain,
+                              share=share, rule=rule, min_n=min_n, cv_thresholds=cv_thresholds,
+                              cv_labels=cv_labels, **nchs_options)
+        except DataError:
+            if share:
+                raise
+            raise DataError(f"node {r.node!r} is not a proportion: use rule='cv'") from None
+        out.append(ScorecardRow(r.domain_dict, r.node, r.level, f.estimate, f.ci_low,
+                                f.ci_high, r.n, r.n_effective, f.status, f.reasons,
+                                f.flagged))
     return tuple(out)
