@@ -9,6 +9,7 @@ from .field import (
     InterviewRespondent,
     InterviewVersion,
 )
+from .index_definitions import BandTable, CustomIndex, CustomIndexVersion
 from .jobs import Job
 from .notifications import Notification
 from .organisations import Organisation, OrganisationType
@@ -22,8 +23,9 @@ from .registry import (
     Procedure,
     procedure_agency,
 )
+from .reports import AnnualReport, AnnualReportFile
 from .sampling_plans import SamplingCase, SamplingPlan
-from .scorecards import ScorecardRow, ScorecardRun
+from .scorecards import ScorecardComparison, ScorecardRow, ScorecardRun
 from .submissions import (
     PackageAgency,
     PackageFinding,
@@ -46,6 +48,8 @@ __all__ = [
     "BackCheck", "BackCheckDraw", "RespondentKey",
     "UnitWeight", "WeightRun",
     "ScorecardRow", "ScorecardRun",
+    "BandTable", "CustomIndex", "CustomIndexVersion", "ScorecardComparison",
+    "AnnualReport", "AnnualReportFile",
     "Notification", "PackageAgency", "PackageFinding", "PackageSurvey", "PackageTransition",
     "PackageVersion", "SubmissionDeadline", "SubmissionPackage",
 ]

@@ -497,13 +497,110 @@ def run_page(run: ScorecardRun) -> dict:
     node with CI, n, effective n, status; the ranked node's rank interval and band; the plot."""
     rows = [r for r in run_rows(run) if r["level"] != "item"]
     table = agency_table(rows)
-    scheme = SCHEMES.get(run.index_key)
-    return {"run": run, "scheme_label": str(scheme.label) if scheme else run.index_key,
+    return {"run": run, "scheme_label": index_label(run),
             **table,
             "suppressed": any(r["status"] == ScorecardStatus.SUPPRESSED for r in rows),
             "plot": charts.dot_plot([r for r in rows if r["node"] == table["rank_node"]
                                      and r["agency_code"] is not None],
-                                    label_key="agency_name")}
+                                    label_key="agency_name"),
+            "comparison": comparison_page(run, table),
+            "grading": grading_page(run, table)}
+
+
+def index_label(run: ScorecardRun) -> str:
+    """The index's name: the scheme's, or the custom index version's."""
+    version = run.custom_index_version
+    if version is not None:
+        return _("%(name)s (custom index, version %(number)d)", name=version.name,
+                 number=version.number)
+    scheme = SCHEMES.get(run.index_key)
+    return str(scheme.label) if scheme else run.index_key
+
+
+ADJUST_LABELS = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+
+
+def _directions(kind: str) -> dict[str, str]:
+    if kind == ComparisonKind.CITY:
+        return {"above": _("Above the city"), "below": _("Below the city"),
+                "not different": _("Not significantly different")}
+    return {"above": _("Improved"), "below": _("Declined"),
+            "not different": _("No significant change")}
+
+
+def comparison_page(run: ScorecardRun, table: dict) -> dict | None:
+    """The stored comparisons by node, agencies in the table's order: each agency's figure,
+    its difference with the city and with the previous year (SE, adjusted p, verdict)."""
+    records = comparison_records(run)
+    if not records:
+        return None
+    found = {(c["kind"], c["agency_code"], c["node"]): c for c in records}
+    labels = {n["node"]: n["label"] for n in table["nodes"]}
+    nodes = []
+    for node in dict.fromkeys(c["node"] for c in records):
+        lines = []
+        for a in table["agencies"]:
+            cell = a["cells"].get(node)
+            line = {"code": a["code"], "name": a["name"], "cell": cell}
+            for kind in (ComparisonKind.CITY, ComparisonKind.PREVIOUS):
+                c = found.get((kind, a["code"], node))
+                line[kind] = None if c is None else {
+                    **c, "verdict": _directions(kind).get(c["direction"], c["direction"])}
+            lines.append(line)
+        nodes.append({"node": node, "label": labels.get(node, node), "lines": lines})
+    previous = run.previous_run
+    return {"nodes": nodes, "adjust": ADJUST_LABELS.get(run.comparison_adjust or "",
+                                                        run.comparison_adjust),
+            "alpha": 1 - run.confidence_level, "previous": previous,
+            "previous_year": None if previous is None else previous.campaign.year,
+            "previous_title": None if previous is None else previous.campaign.title}
+
+
+def grading_page(run: ScorecardRun, table: dict) -> dict | None:
+    """The band table the run graded with: its thresholds as applied to the city total's
+    maximum (Circular 01's table is written for nine indicators and scaled)."""
+    if not run.bands:
+        return None
+    total = table["total"] or {}
+    cell = (total.get("cells") or {}).get(table["rank_node"]) or {}
+    maximum = cell.get("maximum")
+    spec = run.bands
+    scaled = bool(spec.get("scale_to_measured") and spec.get("reference_max")
+                  and maximum is not None
+                  and not math.isclose(float(maximum), float(spec["reference_max"])))
+    return {"name": spec.get("name", ""), "maximum": maximum,
+            "reference_max": spec.get("reference_max"), "scaled": scaled,
+            "thresholds": band_tables.applied_thresholds(spec, maximum),
+            "written": band_tables.applied_thresholds(spec, None)}
+
+
+def api_document(run: ScorecardRun) -> dict:
+    """The run as JSON-serialisable data (``GET /api/v1/scorecards/<run_id>``): its metadata,
+    the rows as :func:`run_rows` gives them (suppressed cells blanked) and the comparisons."""
+    version = run.custom_index_version
+    previous = run.previous_run
+    return {
+        "run": {
+            "id": run.id, "campaign_id": run.campaign_id, "number": run.number,
+            "status": run.status,
+            "created_at": None if run.created_at is None else run.created_at.isoformat(),
+            "weighting_run": None if run.weight_run is None else {
+                "id": run.weight_run.id, "number": run.weight_run.number},
+            "index": {"key": run.index_key, "method_version": run.method_version,
+                      "label": index_label(run),
+                      "custom_index_id": None if version is None else version.index_id,
+                      "custom_index_version": None if version is None else version.number},
+            "confidence_level": run.confidence_level, "rule": run.rule, "min_n": run.min_n,
+            "seed": run.seed, "df": run.df,
+            "band_table": None if not run.bands else dict(run.bands),
+            "comparison_adjust": run.comparison_adjust,
+            "previous_run": None if previous is None else {
+                "id": previous.id, "campaign_id": previous.campaign_id,
+                "year": previous.campaign.year, "number": previous.number},
+        },
+        "rows": run_rows(run),
+        "comparisons": comparison_records(run),
+    }
 
 
 DEMO_OPTIONS = Options("sipas", min_n=5, rule="cv")
