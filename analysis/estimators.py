@@ -28,6 +28,7 @@ import numpy as np
 from . import _logit as _lg
 from ._data import as_list, factorize, format_value, is_missing, is_numeric, resolve
 from .design import SurveyDesign
+from .domains import domain_codes, replicate_totals
 from .errors import DataError
 from .results import EstimateTable, _check_level, _Linearisation
 from .variance import domain_psu_counts, domain_variance
@@ -92,47 +93,6 @@ def _ratio_items(num: Any, den: Any, data: Any, n: int, position: int) -> _Item:
     return _Item("ratio", f"{a.name}/{b.name}", None, y, x, miss)
 
 
-def _domains(design: SurveyDesign, by: Any, n: int):
-    """Domain code per row (-1: in no domain), the domain labels, and the by names."""
-    specs = as_list(by)
-    w_ok = design.active & (design.weights != 0)
-    if not specs:
-        return np.where(design.active, 0, -1).astype(np.int64), [None], ()
-    names: list[str] = []
-    codes_list, labels_list = [], []
-    any_missing = np.zeros(n, dtype=bool)
-    for i, spec in enumerate(specs):
-        col = resolve(spec, design.data, n, "by", i)
-        miss = is_missing(col.values)
-        any_missing |= miss
-        c, lab = factorize(col.values, miss)
-        names.append(col.name)
-        codes_list.append(c)
-        labels_list.append(lab)
-    # R's interaction(): the first variable varies fastest in the order of domains
-    key = np.zeros(n, dtype=np.int64)
-    for c, lab in zip(reversed(codes_list), reversed(labels_list), strict=True):
-        key = key * max(len(lab), 1) + np.maximum(c, 0)
-    usable = design.active & ~any_missing
-    # R's svyby keeps the domains with at least one unit of non-zero weight
-    kept = np.unique(key[usable & w_ok])
-    if len(kept) == 0:
-        raise DataError("no domain has a unit with non-zero weight")
-    dom = np.searchsorted(kept, key)
-    dom = np.where(usable & (dom < len(kept)) & (kept[np.minimum(dom, len(kept) - 1)] == key),
-                   dom, -1).astype(np.int64)
-    labels = []
-    for k in kept:
-        parts = []
-        rem = int(k)
-        for lab in labels_list:
-            size = max(len(lab), 1)
-            parts.append(format_value(lab[rem % size]))
-            rem //= size
-        labels.append(tuple(zip(names, parts, strict=True)))
-    return dom, labels, tuple(names)
-
-
 def _bincount2(dom_p: np.ndarray, weights: np.ndarray, n_dom: int) -> np.ndarray:
     return np.bincount(dom_p, weights=weights, minlength=n_dom + 1)[1:]
 
@@ -156,7 +116,7 @@ def _run(
     if not items:
         raise DataError("nothing to estimate")
     n = design.n_rows
-    dom, dom_labels, by_names = _domains(design, by, n)
+    dom, dom_labels, by_names = domain_codes(design, by)
     D = len(dom_labels)
     J = len(items)
     w = design.weights
@@ -312,29 +272,10 @@ def _run(
 
 
 # ---------------------------------------------------------------- replicate designs
-def _replicate_totals(design: SurveyDesign, V: np.ndarray, dom: np.ndarray,
-                      D: int) -> np.ndarray:
-    """(R, D, k) replicate totals of the columns of V by domain (rows outside: dom < 0)."""
-    reps = design.replicates
-    if reps.weights is None:  # type: ignore[union-attr]
-        _, rt = reps.factors.replicate_totals(V, design.weights, dom, D)  # type: ignore[union-attr]
-        return rt
-    import scipy.sparse as sp
-
-    rw = reps.weights  # type: ignore[union-attr]
-    n, k = V.shape
-    inside = np.flatnonzero(dom >= 0)
-    out = np.empty((rw.shape[1], D, k))
-    for c in range(k):
-        m = sp.csr_matrix((V[inside, c], (dom[inside], inside)), shape=(D, n))
-        out[:, :, c] = np.asarray(m @ rw).T
-    return out
-
-
 def _replicate_estimates(design, items, V, dom, D) -> np.ndarray:
     """(R, D, J) replicate estimates: each statistic recomputed with each replicate's
     weights (R's svymean/svytotal/svyratio on a svyrep.design, svyby by domain)."""
-    rt = _replicate_totals(design, V, dom, D)
+    rt = replicate_totals(design, V, dom, D)
     J = len(items)
     thetas = np.empty((rt.shape[0], D, J))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -28,7 +28,15 @@ covariance of all (domain, node) estimates is :func:`analysis.variance.score_cov
 of these influences (R's ``svyrecvar``; calibration residuals for calibrated designs).
 This equals ``svyby(~items, ~domain, svymean, covmat=TRUE)`` followed by
 ``svycontrast`` (Lumley 2010, §2.5 and appendix C). Replicate-weight designs recompute
-every ratio with each replicate's weights and use ``design.replicate_covariance``.
+every ratio with each replicate's weights and use R's ``svrVar``.
+
+Scale: the influences are never stored as an n x (domains x nodes) matrix. A domain's
+influence is zero outside it, so only its (stratum, PSU) totals are kept
+(:func:`analysis.variance.domain_score_factor`: the centred PSU totals in the strata the
+domain has rows in, plus the calibration basis for a calibrated design), and a
+replicate design keeps the (replicates x (domain, node)) estimates. A covariance block
+(:meth:`IndexResult.block`, :meth:`IndexResult.contrast`) is computed from those when
+asked; the full matrix (:attr:`IndexResult.covariance`) only when it is read.
 
 References
 ----------
@@ -47,6 +55,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -54,8 +63,9 @@ from scipy import stats
 
 from ._data import format_value, is_missing, resolve
 from .design import SurveyDesign
+from .domains import domain_codes, replicate_totals
 from .errors import DataError
-from .variance import score_covariance
+from .variance import ScoreFactor, domain_psu_counts, domain_score_factor
 
 __all__ = [
     "Band",
@@ -85,10 +95,30 @@ DK_CODES = ("dk",)
 
 
 # ---------------------------------------------------------------------------- rules
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Answers as text codes (integral numbers without a decimal point) and missingness.
+@dataclass(frozen=True)
+class _Answers:
+    """An item's answers by distinct value: ``labels[k]`` is the text code of value ``k``
+    (integral numbers without a decimal point; the last, ``""``, stands for missing),
+    ``inv`` each row's value and the flags are per distinct value."""
 
-    Each distinct answer is formatted once (``pandas.factorize``), not each row.
+    inv: np.ndarray
+    labels: np.ndarray
+    valid: np.ndarray
+    na: np.ndarray
+    dk: np.ndarray
+    missing: np.ndarray
+
+    def rows(self, score: np.ndarray):
+        """(score, valid, na, dk, missing) per row from the score per distinct value."""
+        inv = self.inv
+        return (np.where(self.valid, score, 0.0)[inv], self.valid[inv], self.na[inv],
+                self.dk[inv], self.missing[inv])
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inv, labels, missing): each row's distinct answer, their text codes, missingness.
+
+    Each distinct answer is formatted and judged once (``pandas.factorize``), not each row.
     """
     import pandas as pd
 
@@ -97,8 +127,8 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     umiss = is_missing(uniq) if len(uniq) else np.zeros(0, dtype=bool)
     labels = np.array(["" if m else format_value(v) for v, m in zip(uniq, umiss, strict=True)]
                       + [""], dtype=object)
-    miss = (inv < 0) | np.append(umiss, True)[inv]
-    return labels[inv], miss
+    inv = np.where(inv < 0, len(uniq), inv)
+    return inv, labels, np.append(umiss, True)
 
 
 @dataclass(frozen=True)
@@ -108,12 +138,11 @@ class _Rule(abc.ABC):
     na_codes: tuple[str, ...] = NA_CODES
     dk_codes: tuple[str, ...] = DK_CODES
 
-    def _split(self, values: np.ndarray):
-        codes, miss = _codes(values)
-        na = np.isin(codes, list(self.na_codes)) & ~miss
-        dk = np.isin(codes, list(self.dk_codes)) & ~miss & ~na
-        valid = ~(miss | na | dk)
-        return codes, valid, na, dk, miss
+    def _split(self, values: np.ndarray) -> _Answers:
+        inv, labels, miss = _codes(values)
+        na = np.isin(labels, list(self.na_codes)) & ~miss
+        dk = np.isin(labels, list(self.dk_codes)) & ~miss & ~na
+        return _Answers(inv, labels, ~(miss | na | dk), na, dk, miss)
 
     @abc.abstractmethod
     def score(self, values: np.ndarray, name: str):
@@ -142,14 +171,13 @@ class TopBox(_Rule):
     valid: frozenset[str] | None = None
 
     def score(self, values, name):
-        codes, valid, na, dk, miss = self._split(values)
+        ans = self._split(values)
         if self.valid is not None:
-            bad = valid & ~np.isin(codes, list(self.valid))
+            bad = ans.valid & ~np.isin(ans.labels, list(self.valid))
             if bad.any():
                 raise DataError(f"item {name!r}: answer codes not in the scale: "
-                                f"{sorted(set(codes[bad].tolist()))[:5]}")
-        s = (valid & np.isin(codes, list(self.codes))).astype(float)
-        return s, valid, na, dk, miss
+                                f"{sorted(set(ans.labels[bad].tolist()))[:5]}")
+        return ans.rows(np.isin(ans.labels, list(self.codes)).astype(float))
 
     minimum = 0.0  # type: ignore[assignment]
     maximum = 1.0  # type: ignore[assignment]
@@ -162,16 +190,17 @@ class Points(_Rule):
     map: tuple[tuple[str, float], ...] = ()
 
     def score(self, values, name):
-        codes, valid, na, dk, miss = self._split(values)
+        ans = self._split(values)
         table = dict(self.map)
-        s = np.zeros(len(codes))
-        for i in np.flatnonzero(valid):
-            c = codes[i]
+        s = np.zeros(len(ans.labels))
+        # distinct answers in order of first appearance: the first unknown row's code
+        for k in np.flatnonzero(ans.valid):
+            c = ans.labels[k]
             if c not in table:
                 raise DataError(f"item {name!r}: answer code {c!r} has no points "
                                 f"(known: {sorted(table)})")
-            s[i] = table[c]
-        return s, valid, na, dk, miss
+            s[k] = table[c]
+        return ans.rows(s)
 
     @property
     def minimum(self) -> float:
@@ -190,25 +219,25 @@ class Rescale(_Rule):
     hi: float = 5.0
     to: tuple[float, float] = (1.0, 10.0)
 
-    def _numeric(self, values, name):
-        codes, valid, na, dk, miss = self._split(values)
-        x = np.zeros(len(codes))
-        for i in np.flatnonzero(valid):
+    def _numeric(self, values, name) -> tuple[np.ndarray, _Answers]:
+        ans = self._split(values)
+        x = np.zeros(len(ans.labels))
+        for k in np.flatnonzero(ans.valid):
             try:
-                x[i] = float(codes[i])
+                x[k] = float(ans.labels[k])
             except ValueError:
-                raise DataError(f"item {name!r}: answer {codes[i]!r} is not a number") from None
-        out = valid & ((x < self.lo) | (x > self.hi))
+                raise DataError(f"item {name!r}: answer {ans.labels[k]!r} is not a number"
+                                ) from None
+        out = ans.valid & ((x < self.lo) | (x > self.hi))
         if out.any():
             raise DataError(f"item {name!r}: answers outside the theoretical range "
                             f"[{self.lo:g}, {self.hi:g}]: {sorted(set(x[out].tolist()))[:5]}")
-        return x, valid, na, dk, miss
+        return x, ans
 
     def score(self, values, name):
-        x, valid, na, dk, miss = self._numeric(values, name)
+        x, ans = self._numeric(values, name)
         a, b = self.to
-        s = np.where(valid, a + (x - self.lo) * (b - a) / (self.hi - self.lo), 0.0)
-        return s, valid, na, dk, miss
+        return ans.rows(a + (x - self.lo) * (b - a) / (self.hi - self.lo))
 
     @property
     def minimum(self) -> float:
@@ -550,16 +579,33 @@ class IndexResult:
     """All (domain, node) estimates of an index with their joint covariance.
 
     ``covariance[i, k]`` is the design-based covariance of ``rows[i]`` and ``rows[k]``
-    (NaN for unmeasured nodes).
+    (NaN for unmeasured nodes). The full matrix (rows x rows) is formed only when
+    :attr:`covariance` is read; :meth:`block` and :meth:`contrast` compute just the
+    entries they use, from the same factored influences.
     """
 
     definition: IndexDefinition
     rows: tuple[IndexRow, ...]
-    covariance: np.ndarray = field(repr=False)
     confidence_level: float
     df: float
     by: tuple[str, ...]
     method: str  # "linearisation" | "replicates"
+    _covariance: Any = field(repr=False, compare=False)
+
+    def _cov(self, ix: np.ndarray) -> np.ndarray:
+        ix = np.asarray(ix, dtype=np.int64)
+        cov = np.array(self._covariance.covariance(ix), dtype=float)
+        bad = ~np.isfinite(np.array([self.rows[i].estimate for i in ix], dtype=float))
+        cov[bad, :] = np.nan
+        cov[:, bad] = np.nan
+        return cov
+
+    @cached_property
+    def covariance(self) -> np.ndarray:
+        """(rows, rows) covariance of every (domain, node) estimate (read-only)."""
+        cov = self._cov(np.arange(len(self.rows)))
+        cov.setflags(write=False)
+        return cov
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -589,17 +635,15 @@ class IndexResult:
                if r.node == node and (include_total or r.domain is not None)]
         if not idx:
             raise DataError(f"no rows for node {node!r}")
-        ix = np.array(idx)
         return (tuple(self.rows[i] for i in idx),
-                np.array([self.rows[i].estimate for i in idx]),
-                self.covariance[np.ix_(ix, ix)].copy())
+                np.array([self.rows[i].estimate for i in idx]), self._cov(np.array(idx)))
 
     def contrast(self, coefficients: Mapping[int, float]) -> tuple[float, float]:
         """Estimate and SE of ``sum c_i rows[i].estimate`` (R's ``svycontrast``)."""
         ix = np.array(list(coefficients), dtype=int)
         c = np.array([coefficients[i] for i in coefficients], dtype=float)
         est = float(c @ np.array([self.rows[i].estimate for i in ix]))
-        var = float(c @ self.covariance[np.ix_(ix, ix)] @ c)
+        var = float(c @ self._cov(ix) @ c)
         return est, math.sqrt(max(var, 0.0))
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -625,23 +669,6 @@ def _round_half_up(x: float, d: int) -> float:
     return math.floor(x * f + 0.5 + 1e-9) / f
 
 
-def _domain_codes(design: SurveyDesign, data: Any, by: Any, include_total: bool):
-    from .estimators import _domains
-
-    n = design.n_rows
-    if by is None:
-        dom = np.where(design.active, 0, -1).astype(np.int64)
-        return [dom == 0], [None], ()
-    d = design if data is design.data else dataclasses.replace(design, data=data)
-    dom, labels, names = _domains(d, by, n)
-    masks = [dom == k for k in range(len(labels))]
-    labels = list(labels)
-    if include_total:
-        masks.append(design.active.copy())
-        labels.append(None)
-    return masks, labels, tuple(names)
-
-
 def _combine_rows(kind: str, rows: list[np.ndarray], weights: list[float]) -> np.ndarray:
     """Coefficients over items of a node combining measured children ``rows``."""
     J = len(rows[0])
@@ -656,6 +683,185 @@ def _combine_rows(kind: str, rows: list[np.ndarray], weights: list[float]) -> np
             return np.full(J, np.nan)
         return sum(weights[k] * rows[k] for k in ok) / tw
     return sum(weights[k] * rows[k] for k in ok)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """The items' scores and answer flags, (n, J) each."""
+
+    S: np.ndarray
+    V: np.ndarray
+    NA: np.ndarray
+    DK: np.ndarray
+    MS: np.ndarray
+
+
+@dataclass
+class _Layer:
+    """Estimates of every (domain, node) of one set of disjoint domains (rows of ``dom``)."""
+
+    est: np.ndarray  # (D, K)
+    unw: np.ndarray
+    coef: np.ndarray  # (D, K, J) node coefficients over the items, NaN rows: unmeasured
+    s2: np.ndarray
+    n_node: np.ndarray
+    df_dom: np.ndarray
+    counts: np.ndarray  # (D, J, 4): valid, na, dk, missing
+    cov: Any  # ScoreFactor (linearisation) or (R, D*K) replicate estimates
+
+
+def _estimate_layer(design: SurveyDesign, sc: _Scores, w: np.ndarray, inrow: np.ndarray,
+                    dom: np.ndarray, n_dom: int, coefficient_rows, K: int) -> _Layer:
+    """Every node in each domain of ``dom``, its influence kept per (domain, PSU) only.
+
+    A domain's item ratio ``R_dj`` has influence ``w v (s - R_dj) / sum w v`` on the
+    domain's rows and zero elsewhere; a node's is the combination ``a_dk`` of those. The
+    rows are sorted by domain once, so every domain's sums are a slice: linear in n.
+    """
+    import scipy.sparse as sp
+
+    n, J = sc.S.shape
+    order = np.argsort(dom, kind="stable")
+    order = order[int(np.sum(dom < 0)):]  # the rows of the domains, domain by domain
+    sizes = np.bincount(dom[order], minlength=n_dom)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    L = len(order)
+    # (domain x row) indicator: domain sums of sorted rows as one sparse product
+    ind = sp.csr_matrix((np.ones(L), np.arange(L), bounds), shape=(n_dom, L))
+    ds = dom[order]
+    ws = w[order]
+    ms = inrow[order]
+    Ss = sc.S[order]
+    Vs = sc.V[order]
+    Vf = Vs.astype(float)
+    Wv = ws[:, None] * Vf
+    N = ind @ Wv
+    num = ind @ (Wv * Ss)
+    Vm = Vf * ms[:, None]
+    cnt = ind @ Vm
+    counts = np.empty((n_dom, J, 4), dtype=np.int64)
+    counts[:, :, 0] = np.rint(cnt)
+    for c, flag in ((1, sc.NA), (2, sc.DK), (3, sc.MS)):
+        counts[:, :, c] = np.rint(ind @ (flag[order] & ms[:, None]).astype(float))
+    measured = N > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Ru = np.where(cnt > 0, (ind @ (Ss * Vm)) / np.maximum(cnt, 1), np.nan)
+        Rz = np.where(measured, num / np.where(measured, N, 1.0), 0.0)
+    # domains measuring the same items share their coefficients
+    cache: dict[bytes, np.ndarray] = {}
+    A_all = np.empty((n_dom, K, J))
+    for d in range(n_dom):
+        key = measured[d].tobytes()
+        if key not in cache:
+            cache[key] = coefficient_rows(measured[d])
+        A_all[d] = cache[key]
+    fin = np.all(np.isfinite(A_all), axis=2)
+    A0 = np.where(fin[:, :, None], A_all, 0.0)
+    est = np.where(fin, np.einsum("dkj,dj->dk", A0, Rz), np.nan)
+    unw = np.where(fin, np.einsum("dkj,dj->dk", A0, np.where(np.isfinite(Ru), Ru, 0.0)),
+                   np.nan)
+    dev = Ss - Rz[ds]
+    resid = Vf * dev  # v (s - R): the per-respondent residual of each item
+    # a node's respondents: a valid answer to one of its items
+    used = (A0 != 0).astype(float)
+    resp = np.empty((L, K), dtype=bool)
+    s2 = np.full((n_dom, K), np.nan)
+    for d in range(n_dom):
+        lo, hi = bounds[d], bounds[d + 1]
+        r = (Vm[lo:hi] @ used[d].T) > 0
+        resp[lo:hi] = r
+        # n_effective: the weighted element variance of the respondents' linearised score
+        wr = ws[lo:hi, None] * r
+        tw = wr.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = (wr.T @ Vf[lo:hi]) / tw[:, None]
+            coef = np.where(share > 0, A0[d] / np.where(share > 0, share, 1.0), 0.0)
+            psi = resid[lo:hi] @ coef.T
+            s2[d] = np.where(fin[d] & (tw > 0), (wr * psi * psi).sum(axis=0) / tw, np.nan)
+    n_node = np.rint(ind @ resp.astype(float)).astype(np.int64)
+    resp_rows = np.zeros((n, K), dtype=bool)
+    resp_rows[order] = resp
+    if design.replicates is not None:
+        # a replicate design's df (rank of its replicate weights) costs a QR: per domain
+        rep_df = np.empty(n_dom)
+        for d in range(n_dom):
+            mask = np.zeros(n, dtype=bool)
+            mask[order[bounds[d]:bounds[d + 1]]] = True
+            rep_df[d] = float(design.degf(rows=mask))
+        df_dom = np.where(fin, rep_df[:, None], np.nan)
+        cov = _replicate_estimates(design, sc, dom, n_dom, A_all)
+    else:
+        psus, strata = domain_psu_counts(design, resp_rows, dom, n_dom)
+        df_dom = np.where(fin, (psus - strata).astype(float), np.nan)
+        Z = np.zeros((n, J))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Z[order] = Wv * dev / np.where(measured, N, 1.0)[ds]
+        cov = domain_score_factor(design, Z, dom, n_dom).combine(_node_map(A_all))
+    return _Layer(est, unw, A_all, s2, n_node, df_dom, counts, cov)
+
+
+def _node_map(A_all: np.ndarray):
+    """Sparse (D J, D K) map of every domain's item influences to its nodes' influences."""
+    import scipy.sparse as sp
+
+    D, K, J = A_all.shape
+    A0 = np.where(np.isfinite(A_all), A_all, 0.0)
+    d, k, j = np.nonzero(A0)
+    return sp.csc_matrix((A0[d, k, j], (d * J + j, d * K + k)), shape=(D * J, D * K))
+
+
+def _replicate_estimates(design, sc: _Scores, dom, n_dom, A_all) -> np.ndarray:
+    """(R, D K) replicate estimates: every item ratio with each replicate's weights, then
+    each node's combination (items a node does not use do not make it missing)."""
+    J = sc.S.shape[1]
+    V = sc.V.astype(float)
+    rt = replicate_totals(design, np.hstack([V, V * sc.S]), dom, n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Rr = rt[:, :, J:] / rt[:, :, :J]  # (R, D, J)
+    A0 = np.where(np.isfinite(A_all), A_all, 0.0)
+    used = (A0 != 0).astype(float)
+    bad = np.isnan(Rr)
+    thetas = np.einsum("dkj,rdj->rdk", A0, np.where(bad, 0.0, Rr))
+    thetas[np.einsum("dkj,rdj->rdk", used, bad.astype(float)) > 0] = np.nan
+    return thetas.reshape(thetas.shape[0], -1)
+
+
+class _ReplicateCovariance:
+    """Covariance blocks of replicate estimates (R's ``svrVar``), never the full matrix.
+
+    The replicates dropped are those missing for any measured (domain, node), as in a
+    single ``svrVar`` call on all of them, so every block equals that matrix's block.
+    """
+
+    def __init__(self, design: SurveyDesign, thetas: np.ndarray, full: np.ndarray):
+        from .replicates import ReplicateError
+
+        reps = design.replicates
+        ok_cols = np.isfinite(full)
+        keep = ~np.any(np.isnan(thetas[:, ok_cols]), axis=1)
+        if not keep.any():
+            raise ReplicateError("all replicates gave missing results")
+        self.thetas = thetas[keep]
+        self.rscales = np.asarray(reps.rscales, dtype=float)[keep]
+        self.scale = reps.scale
+        self.mse = reps.mse
+        self.full = full
+
+    def covariance(self, columns: np.ndarray) -> np.ndarray:
+        from .replicates import replicate_variance
+
+        ix = np.asarray(columns, dtype=np.int64)
+        return np.atleast_2d(replicate_variance(self.thetas[:, ix], self.full[ix], self.scale,
+                                                self.rscales, mse=self.mse))
+
+    def variances(self) -> np.ndarray:
+        m = self.thetas.shape[1]
+        out = np.empty(m)
+        step = 512
+        for c0 in range(0, m, step):
+            ix = np.arange(c0, min(m, c0 + step))
+            out[ix] = np.diag(self.covariance(ix))
+        return out
 
 
 def compute_index(
@@ -695,6 +901,10 @@ def compute_index(
     Each node is a linear combination of the domain's item ratios, linearised as in the
     module docstring; the covariance is that of ``svyby(..., covmat=TRUE)`` followed by
     ``svycontrast`` (linearisation) or of the replicate estimates (replicate designs).
+    The influences are kept as (domain, PSU) totals
+    (:func:`analysis.variance.domain_score_factor`) or as replicate estimates, so the
+    time and memory grow with n plus domains x nodes x PSUs, not n x domains x nodes;
+    covariance blocks (:meth:`IndexResult.block`) are formed when asked for.
 
     References
     ----------
@@ -715,8 +925,17 @@ def compute_index(
     for j, it in enumerate(items):
         col = resolve(it.column or it.name, data, n, "index item", j)
         S[:, j], V[:, j], NA[:, j], DK[:, j], MS[:, j] = it.rule.score(col.values, it.name)
-    masks, labels, by_names = _domain_codes(design, data, by, include_total)
-    D = len(masks)
+    sc = _Scores(S, V, NA, DK, MS)
+    if by is None:
+        dom, labels, by_names = domain_codes(design, None)
+        layers = [(dom, 1)]
+    else:
+        dom, labels, by_names = domain_codes(design, by, data)
+        layers = [(dom, len(labels))]
+        if include_total:
+            layers.append((np.where(design.active, 0, -1).astype(np.int64), 1))
+            labels = list(labels) + [None]
+    D = len(labels)
     w = design.effective_weights()
     inrow = design.active & (w != 0)
 
@@ -756,83 +975,26 @@ def compute_index(
 
     item_min = np.array([it.rule.minimum for it in items])
     item_max = np.array([it.rule.maximum for it in items])
-    est = np.full((D, K), np.nan)
-    unw = np.full((D, K), np.nan)
-    A_all = np.empty((D, K, J))
-    U = np.zeros((n, D * K))
-    ratios = np.full((D, J), np.nan)
-    s2 = np.full((D, K), np.nan)
-    n_node = np.zeros((D, K), dtype=np.int64)
-    df_dom = np.full((D, K), np.nan)
-    counts = np.zeros((D, J, 4), dtype=np.int64)
-    for d in range(D):
-        m = masks[d]
-        # work on the domain's rows only: outside them every score is zero
-        idx = np.flatnonzero(m)
-        wd = w[idx]
-        Sd, Vd = S[idx], V[idx]
-        Wv = wd[:, None] * Vd
-        N = Wv.sum(axis=0)
-        num = (Wv * Sd).sum(axis=0)
-        measured = N > 0
-        mrow = inrow[idx]
-        Vm = Vd & mrow[:, None]
-        cnt = Vm.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            R = np.where(measured, num / np.where(measured, N, 1.0), np.nan)
-            Ru = np.where(cnt > 0, (Sd * Vm).sum(axis=0) / np.maximum(cnt, 1), np.nan)
-        ratios[d] = R
-        A = coefficient_rows(measured)
-        A_all[d] = A
-        counts[d, :, 0] = cnt
-        counts[d, :, 1] = (NA[idx] & mrow[:, None]).sum(axis=0)
-        counts[d, :, 2] = (DK[idx] & mrow[:, None]).sum(axis=0)
-        counts[d, :, 3] = (MS[idx] & mrow[:, None]).sum(axis=0)
-        Rz = np.where(measured, R, 0.0)
-        # influence of every item ratio (weighted scores), zero outside the domain
-        Z = Wv * (Sd - Rz) / np.where(measured, N, 1.0)
-        resid = Vd * (Sd - Rz)
-        au = np.where(np.isfinite(Ru), Ru, 0.0)
-        # a replicate design's df (rank of its replicate weights) costs a QR: once per domain
-        rep_df = None if design.replicates is None else float(design.degf(rows=m))
-        for k in range(K):
-            a = A[k]
-            if not np.all(np.isfinite(a)):
-                continue
-            est[d, k] = a @ Rz
-            unw[d, k] = a @ au
-            U[idx, d * K + k] = Z @ a
-            used = a != 0
-            resp = mrow & Vd[:, used].any(axis=1)
-            n_node[d, k] = int(resp.sum())
-            if rep_df is None:
-                full = np.zeros(n, dtype=bool)
-                full[idx[resp]] = True
-                df_dom[d, k] = design.degf(rows=full)
-            else:
-                df_dom[d, k] = rep_df
-            wr = np.where(resp, wd, 0.0)
-            tw = wr.sum()
-            if tw > 0:
-                share = (wr[:, None] * Vd).sum(axis=0) / tw
-                coef = np.where(share > 0, a / np.where(share > 0, share, 1.0), 0.0)
-                psi = resid @ coef
-                s2[d, k] = float((wr * psi * psi).sum() / tw)
-
+    parts = [_estimate_layer(design, sc, w, inrow, dm, nd, coefficient_rows, K)
+             for dm, nd in layers]
+    est = np.vstack([p.est for p in parts])
+    unw = np.vstack([p.unw for p in parts])
+    A_all = np.concatenate([p.coef for p in parts])
+    s2 = np.vstack([p.s2 for p in parts])
+    n_node = np.vstack([p.n_node for p in parts])
+    df_dom = np.vstack([p.df_dom for p in parts])
+    counts = np.concatenate([p.counts for p in parts])
+    flat = est.reshape(-1)
     if design.replicates is None:
-        cov = score_covariance(design, U)
+        covariance: Any = ScoreFactor.hstack([p.cov for p in parts])
         method = "linearisation"
     else:
-        cov = _replicate_cov(design, masks, S, V, A_all, est)
+        covariance = _ReplicateCovariance(design, np.hstack([p.cov for p in parts]), flat)
         method = "replicates"
-    flat = est.reshape(-1)
-    bad = ~np.isfinite(flat)
-    cov[bad, :] = np.nan
-    cov[:, bad] = np.nan
-    cov.setflags(write=False)
+    var = covariance.variances()
     df = float(design.degf())
     tq = float(stats.t.ppf(0.5 + confidence_level / 2, df)) if df > 0 else math.nan
-    se_all = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    se_all = np.where(np.isfinite(flat), np.sqrt(np.maximum(var, 0.0)), np.nan)
 
     rows = []
     for d in range(D):
@@ -885,31 +1047,5 @@ def compute_index(
                 unweighted=float(unw[d, k]), minimum=mn, maximum=mx, display=float(disp),
                 items_measured=int(np.sum(a != 0)) if fin else 0, band=band,
                 band_note=note, **extra))
-    return IndexResult(definition, tuple(rows), cov, float(confidence_level), df, by_names,
-                       method)
-
-
-def _replicate_cov(design, masks, S, V, A_all, est) -> np.ndarray:
-    """Covariance of the replicate estimates of every (domain, node)."""
-    RW = design.replicate_weights  # (n, R)
-    D, K, J = A_all.shape
-    thetas = np.full((RW.shape[1], D * K), np.nan)
-    for d, m in enumerate(masks):
-        idx = np.flatnonzero(m)  # outside the domain every term is zero
-        RWd = np.ascontiguousarray(RW[idx])
-        Vm = V[idx].astype(float)
-        N = Vm.T @ RWd  # (J, R)
-        num = (Vm * S[idx]).T @ RWd
-        with np.errstate(invalid="ignore", divide="ignore"):
-            Rr = num / N
-        for k in range(K):
-            a = A_all[d, k]
-            if np.all(np.isfinite(a)):
-                used = a != 0
-                thetas[:, d * K + k] = a[used] @ Rr[used]
-    full = est.reshape(-1)
-    ok = np.isfinite(full)
-    cov = np.full((D * K, D * K), np.nan)
-    ix = np.flatnonzero(ok)
-    cov[np.ix_(ix, ix)] = design.replicate_covariance(thetas[:, ix], full[ix])
-    return cov
+    return IndexResult(definition, tuple(rows), float(confidence_level), df, by_names, method,
+                       covariance)

@@ -100,7 +100,7 @@ def quantile(
         the degrees of freedom of the interval, ``n`` the domain's respondents.
     """
     from . import quantiles as Q
-    from .estimators import _domains
+    from .domains import domain_codes
 
     if not isinstance(design, SurveyDesign):
         raise DataError("design must be a SurveyDesign")
@@ -128,7 +128,7 @@ def quantile(
     if not specs:
         raise DataError("quantile: nothing to estimate")
     n = design.n_rows
-    dom, dom_labels, by_names = _domains(design, by, n)
+    dom, dom_labels, by_names = domain_codes(design, by)
     D = len(dom_labels)
     alpha = 1 - confidence_level
     calibrated = design.is_calibrated and not rep

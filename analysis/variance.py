@@ -22,13 +22,18 @@ Single-PSU strata follow R's ``survey.lonely.psu`` vocabulary; see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from ._data import unique_inverse
 from .design import Stage, SurveyDesign
 from .errors import DesignError, LonelyPSUError
 
-__all__ = ["domain_variance", "domain_psu_counts", "score_covariance", "residualise"]
+__all__ = ["domain_variance", "domain_psu_counts", "score_covariance", "residualise",
+           "ScoreFactor", "domain_score_factor"]
 
 # materialise at most this many score values at once when residualising domain scores
 _CHUNK = 1 << 23
@@ -212,11 +217,28 @@ def _stage_covariance(policy, s, stage: Stage, x, present) -> np.ndarray:
     # second pass, as R's mean()
     zbar = zbar + _colsum(h, dev, H) / nh[:, None]
     dev = Z - zbar[h]
-    sc = np.asarray(stage.scale, dtype=float).copy()
+    wgt, uncentred = _stage_weights(policy, s, stage, present)
+    if uncentred.any():
+        dev = np.where(uncentred[h][:, None], Z, dev)  # uncentred: the centred-score total
+    return (dev * wgt[:, None]).T @ dev
+
+
+def _stage_weights(policy, s, stage: Stage, present) -> tuple[np.ndarray, np.ndarray]:
+    """Weight of each unit's centred total in one stage's variance, and the strata whose
+    totals enter uncentred (``lonely_psu="adjust"``); raises for ``"fail"``.
+
+    ``present`` (n,) marks the rows observed: strata without them do not exist for the
+    lonely-PSU rules (R's subset).
+    """
+    n_cl = stage.n_clusters
+    h = stage.cluster_stratum
+    H = stage.n_strata
+    sc = np.asarray(stage.scale, dtype=float)
     mult = stage.multiplier[h] if s > 0 else np.ones(n_cl)
     cert = stage.certainty[h]
     lonely_h = (stage.n_psu == 1) & ~stage.certainty
     wgt = np.where(cert, 0.0, sc * mult)
+    uncentred = np.zeros(H, dtype=bool)
     if lonely_h.any():
         pres_cl = np.bincount(stage.cluster, weights=present.astype(float), minlength=n_cl) > 0
         pres_h = np.bincount(h, weights=pres_cl.astype(float), minlength=H) > 0
@@ -228,20 +250,19 @@ def _stage_covariance(policy, s, stage: Stage, x, present) -> np.ndarray:
                     f"Stratum ({stage.stratum_labels[k]}) has only one PSU at stage {s + 1}"
                 )
         elif policy == "adjust":
-            lon = lonely_h[h]
-            dev = np.where(lon[:, None], Z, dev)  # uncentred: the centred-score total
+            uncentred = lonely_h
         elif policy == "average":
-            lon = lonely_h[h]
-            wgt = np.where(lon, 0.0, wgt)
+            wgt = np.where(lonely_h[h], 0.0, wgt)
             parent = stage.stratum_parent
             n_par = int(parent.max(initial=0)) + 1
             nstrat = np.bincount(parent, weights=pres_h.astype(float), minlength=n_par)
             nok = np.bincount(parent, weights=(pres_h & ~lonely_h).astype(float),
                               minlength=n_par)
             with np.errstate(divide="ignore", invalid="ignore"):
+                # a unit whose strata are all lonely: 0 * inf, R's NaN
                 factor = np.where(nstrat > 0, nstrat / nok, 1.0)
-            wgt = wgt * factor[parent[h]]
-    return (dev * wgt[:, None]).T @ dev
+                wgt = wgt * factor[parent[h]]
+    return wgt, uncentred
 
 
 def _add_stage(out, policy, s, stage: Stage, scores, present, dom, n_dom) -> None:
@@ -352,3 +373,228 @@ def domain_psu_counts(
     strata = np.zeros((n_dom, J), np.int64)
     np.add.at(strata, gd[s2], Ph.astype(np.int64))
     return psus, strata
+
+
+# ---------------------------------------------------------------- many domain scores
+@dataclass(frozen=True, eq=False)
+class ScoreFactor:
+    """The covariance of many domain scores in factored form, ``B' diag(weight) B``.
+
+    ``B = matrix - basis @ coef`` has one row per sampling unit of every stage (the units'
+    centred score totals, :func:`domain_score_factor`) and one column per score, so any
+    block of the covariance costs only its own columns: :meth:`covariance` of a few
+    columns never forms the full matrix, :meth:`variances` gives its diagonal.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csc_matrix (units, m)
+        Centred unit totals of the domain scores (a domain's column is non-zero only in the
+        strata its rows lie in).
+    weight : (units,) float
+        ``f n / (n - 1)`` times the multiplier of the stage, lonely-PSU rules applied.
+    basis, coef : (units, q) and (q, m) float, or None
+        Calibrated designs: the centred unit totals of the calibration basis and each
+        score's coefficients, the residual part ``basis @ coef`` being dense.
+    defined : bool
+        False where R gives NaN for every entry (``lonely_psu="average"`` when a unit's
+        strata all have a single PSU).
+    """
+
+    matrix: Any
+    weight: np.ndarray
+    basis: np.ndarray | None = None
+    coef: np.ndarray | None = None
+    defined: bool = True
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def combine(self, coefficients: Any) -> ScoreFactor:
+        """The factor of linear combinations ``scores @ coefficients`` (an (m, m') matrix,
+        dense or sparse) of the columns."""
+        import scipy.sparse as sp
+
+        c = sp.csc_matrix(coefficients)
+        coef = None if self.coef is None else np.asarray((c.T @ self.coef.T).T)
+        return ScoreFactor(sp.csc_matrix(self.matrix @ c), self.weight, self.basis, coef,
+                           self.defined)
+
+    @staticmethod
+    def hstack(factors: Sequence[ScoreFactor]) -> ScoreFactor:
+        """The columns of several factors of the same design side by side."""
+        import scipy.sparse as sp
+
+        first = factors[0]
+        coef = None
+        if first.basis is not None:
+            coef = np.hstack([f.coef for f in factors])  # type: ignore[misc]
+        return ScoreFactor(sp.hstack([f.matrix for f in factors], format="csc"),
+                           first.weight, first.basis, coef, all(f.defined for f in factors))
+
+    def _dense(self, ix: np.ndarray) -> np.ndarray:
+        b = self.matrix[:, ix].toarray()
+        if self.basis is not None:
+            b -= self.basis @ self.coef[:, ix]  # type: ignore[index]
+        return b
+
+    def covariance(self, columns: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """The (k, k) covariance of ``columns`` (all of them when ``None``)."""
+        ix = (np.arange(self.n_columns) if columns is None
+              else np.asarray(columns, dtype=np.int64).reshape(-1))
+        if not self.defined:
+            return np.full((len(ix), len(ix)), np.nan)
+        if self.basis is None:
+            m = self.matrix[:, ix]
+            return np.asarray((m.T @ m.multiply(self.weight[:, None]).tocsc()).toarray())
+        b = self._dense(ix)
+        return (b * self.weight[:, None]).T @ b
+
+    def variances(self) -> np.ndarray:
+        """The diagonal of the covariance: the variance of every column."""
+        if not self.defined:
+            return np.full(self.n_columns, np.nan)
+        if self.basis is None:
+            m = self.matrix
+            return np.asarray(m.multiply(m).T @ self.weight).reshape(-1)
+        out = np.empty(self.n_columns)
+        step = max(1, _CHUNK // max(self.matrix.shape[0], 1))
+        for c0 in range(0, self.n_columns, step):
+            ix = np.arange(c0, min(self.n_columns, c0 + step))
+            b = self._dense(ix)
+            out[ix] = self.weight @ (b * b)
+        return out
+
+
+def domain_score_factor(design: SurveyDesign, scores: np.ndarray, dom: np.ndarray,
+                        n_dom: int) -> ScoreFactor:
+    """:func:`score_covariance` of many domain scores without an n x (domains x J) matrix.
+
+    Column ``d J + j`` of the result stands for the score ``scores[:, j] * (dom == d)``
+    (a domain is a subpopulation: its score is zero outside it and it keeps the full
+    design). The covariance of any of these columns equals ``score_covariance`` of the
+    matrix of all of them -- the same strata, PSU totals, two-pass centring, fpc, lonely-PSU
+    rules (rows observed: the design's active rows, every row when calibrated) and
+    calibration residuals -- but only the PSUs of the strata a domain has rows in carry its
+    values, so the work and memory are those of the (domain, PSU) totals.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A linearisation design.
+    scores : (n, J) float
+        Weighted linearised scores, zero outside the design's active rows.
+    dom : (n,) int
+        Domain code ``0..n_dom-1`` of each row, ``-1`` for rows in no domain.
+    n_dom : int
+
+    Returns
+    -------
+    ScoreFactor
+        With ``n_dom * J`` columns.
+
+    Raises
+    ------
+    LonelyPSUError
+        A stratum with one PSU has observed rows and ``lonely_psu="fail"``.
+    """
+    import scipy.sparse as sp
+
+    if design.replicates is not None:
+        raise DesignError("domain_score_factor is for linearisation designs")
+    x = np.asarray(scores, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    dom = np.asarray(dom, dtype=np.int64)
+    J = x.shape[1]
+    calibrated = bool(design.adjustments)
+    present = np.ones(design.n_rows, dtype=bool) if calibrated else design.active
+    basis_cols = None
+    coef = None
+    if calibrated:
+        from .calibration import calibration_residuals, domain_residual_parts
+
+        adjs = design.adjustments
+        parts, coefs = [], []
+        for m, adj in enumerate(adjs):
+            # the residual of a chain of steps: x - sum_m L_{>m}(F_m) c_m(x), each c_m
+            # linear in the domain scores themselves
+            basis_m, c_m = domain_residual_parts(x, dom, n_dom, adj)
+            if m + 1 < len(adjs):
+                basis_m = calibration_residuals(basis_m, adjs[m + 1:])
+            parts.append(basis_m)
+            coefs.append(c_m.transpose(1, 0, 2).reshape(c_m.shape[1], n_dom * J))
+        basis_cols = np.hstack(parts)
+        coef = np.vstack(coefs)
+    rows, cols, vals, weights, basis = [], [], [], [], []
+    offset = 0
+    for s, stage in enumerate(design.stages):
+        wgt, uncentred = _stage_weights(design.lonely_psu, s, stage, present)
+        unit, d, v = _centred_domain_totals(stage, x, dom, n_dom, uncentred)
+        rows.append(np.repeat(offset + unit, J))
+        cols.append((d[:, None] * J + np.arange(J)).reshape(-1))
+        vals.append(v.reshape(-1))
+        weights.append(wgt)
+        if basis_cols is not None:
+            unit_b, _, vb = _centred_domain_totals(
+                stage, basis_cols, np.zeros(design.n_rows, dtype=np.int64), 1, uncentred)
+            b = np.zeros((stage.n_clusters, basis_cols.shape[1]))
+            b[unit_b] = vb
+            basis.append(b)
+        offset += stage.n_clusters
+    weight = np.concatenate(weights)
+    matrix = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(offset, n_dom * J))
+    return ScoreFactor(matrix, weight, np.vstack(basis) if basis else None, coef,
+                       bool(np.all(np.isfinite(weight))))
+
+
+def _centred_domain_totals(stage: Stage, x: np.ndarray, dom: np.ndarray, n_dom: int,
+                           uncentred: np.ndarray):
+    """Every unit's centred total of each domain's scores, in the strata the domain has rows.
+
+    Returns ``(unit, domain, values)``: entry e is unit ``unit[e]`` of domain
+    ``domain[e]`` with the (J,) centred totals ``values[e]``; a unit of such a stratum
+    without rows of the domain has total zero, so its centred total is minus the mean.
+    The two-pass mean is R's (as :func:`_add_stage`).
+    """
+    n_cl = np.int64(stage.n_clusters)
+    inside = np.flatnonzero(dom >= 0)
+    key = dom[inside] * n_cl + stage.cluster[inside]
+    ukey, gid = unique_inverse(key, int(n_dom * n_cl))
+    G = len(ukey)
+    Z = _colsum(gid, x[inside], G)
+    gd, gc = ukey // n_cl, ukey % n_cl
+    gh = stage.cluster_stratum[gc]
+    starts = _group_starts(gd * np.int64(stage.n_strata) + gh)  # groups sorted by (d, h, unit)
+    K = len(starts)
+    counts = np.diff(np.append(starts, G))
+    kidx = np.repeat(np.arange(K), counts)
+    kd, kh = gd[starts], gh[starts]
+    size = stage.n_psu[kh].astype(np.int64)
+    nh = size.astype(float)
+    absent = nh - counts
+    # the units of a stratum have consecutive codes, from first[h]
+    first = np.cumsum(stage.n_psu) - stage.n_psu
+    E = int(size.sum())
+    eoff = np.cumsum(size) - size
+    eblock = np.repeat(np.arange(K), size)
+    unit = first[kh][eblock] + np.arange(E) - eoff[eblock]
+    pos = eoff[kidx] + gc - first[gh]
+    unc = uncentred[kh]
+    J = Z.shape[1]
+    values = np.empty((E, J))
+    for j in range(J):
+        z = Z[:, j]
+        zbar = np.bincount(kidx, weights=z, minlength=K) / nh
+        dev = z - zbar[kidx]
+        zbar = zbar + (np.bincount(kidx, weights=dev, minlength=K) - absent * zbar) / nh
+        v = -zbar[eblock]
+        v[pos] = z - zbar[kidx]
+        if unc.any():
+            # lonely_psu="adjust": the stratum's unit totals enter uncentred
+            v[unc[eblock]] = 0.0
+            sel = unc[kidx]
+            v[pos[sel]] = z[sel]
+        values[:, j] = v
+    return unit, kd[eblock], values

@@ -40,6 +40,31 @@ def test_linearised_index_equals_svyby_svycontrast(key):
     assert res.method == "linearisation"
 
 
+@pytest.mark.parametrize("key", ["sipas_total", "sipas_total_calibrated"])
+def test_city_total_and_its_covariance_with_the_agencies_equal_r(key):
+    # R: every agency's nodes and the city's as svycontrast expressions of the domain
+    # totals, so the city-agency covariances are R's; the calibrated case uses the
+    # calibration residuals (linear calibration on t1 and t2, fixture script)
+    df = survey()
+    des = design(df)
+    if key.endswith("calibrated"):
+        des = des.calibrate({"(Intercept)": 32000, "t1": 81000, "t2": 80000}, "linear")
+    res = compute_index(sipas(), df, des, by="agency", include_total=True)
+    exp = EXPECTED[key]
+    assert [n.replace("TOTAL|", "None|") for n in exp["nodes"]] == [
+        f"{None if r.domain is None else r.domain_dict['agency']}|{r.node}" for r in res]
+    np.testing.assert_allclose([r.estimate for r in res], exp["estimate"], rtol=1e-12)
+    np.testing.assert_allclose([r.se for r in res], exp["se"], rtol=1e-10)
+    np.testing.assert_allclose(res.covariance, np.array(exp["vcov"]).T, rtol=1e-9,
+                               atol=1e-15)
+    # the ranking's block: the overall index of every agency and the city
+    rows, est, cov = res.block("SIPAS", include_total=True)
+    ix = [k for k, n in enumerate(exp["nodes"]) if n.endswith("|SIPAS")]
+    np.testing.assert_allclose(est, np.array(exp["estimate"])[ix], rtol=1e-12)
+    np.testing.assert_allclose(cov, np.array(exp["vcov"]).T[np.ix_(ix, ix)], rtol=1e-9,
+                               atol=1e-15)
+
+
 def test_single_item_equals_svyby_svyratio():
     df = survey()
     res = compute_index(sipas(), df, design(df), by="agency")
@@ -73,7 +98,7 @@ def test_r_script_reproduces_the_fixture(monkeypatch):
 
     monkeypatch.setenv("SURVEY_CSV", str((FIXTURES / "survey.csv").resolve()))
     out = run_r((FIXTURES / "index_vs_r.R").read_text(encoding="utf-8"))
-    for key in ("sipas", "tt01", "papi", "sipas_jkn"):
+    for key in ("sipas", "tt01", "papi", "sipas_jkn", "sipas_total", "sipas_total_calibrated"):
         np.testing.assert_allclose(out[key]["se"], EXPECTED[key]["se"], rtol=1e-12)
         np.testing.assert_allclose(out[key]["estimate"], EXPECTED[key]["estimate"],
                                    rtol=1e-12)
