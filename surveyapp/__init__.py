@@ -108,6 +108,14 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import scorecards
 
     app.register_blueprint(scorecards.bp)  # issue 9: scorecard runs
+    from .views import notifications, office, packages
+
+    app.register_blueprint(packages.bp)  # issue 11: submission packages and their workflow
+    app.register_blueprint(office.bp)  # issue 11: the UBND office's consolidated view
+    app.register_blueprint(notifications.bp)  # issue 11: in-app notifications
+    from .views import indices
+
+    app.register_blueprint(indices.bp)  # issue 9: custom indices and band tables
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -30,6 +30,9 @@ def init_app(app: Flask) -> None:
     from .cli_responses import responses_cli
 
     app.cli.add_command(responses_cli)
+    from .cli_packages import packages_cli
+
+    app.cli.add_command(packages_cli)
 
 
 def _fail(exc: DomainError):

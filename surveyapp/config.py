@@ -45,6 +45,19 @@ class Defaults:
     # (None -> instance/exports); SURVEYAPP_EXPORT_DIR / SURVEYAPP_EXPORT_INLINE_MAX_ROWS.
     EXPORT_INLINE_MAX_ROWS = 5000
     EXPORT_DIR: str | None = None
+    # E-mail copies of notifications (issue 11): sent only when MAIL_SERVER is set
+    # (SURVEYAPP_MAIL_SERVER, _MAIL_PORT, _MAIL_USE_TLS, _MAIL_USE_SSL, _MAIL_USERNAME,
+    # _MAIL_PASSWORD, _MAIL_FROM; MAIL_SITE_URL is the address named in the message).
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "surveyapp@localhost"
+    MAIL_SITE_URL = ""
+    MAIL_TIMEOUT = 10
+
 
 
 # Plain environment variables the deployment docs name (besides any SURVEYAPP_* override).

@@ -216,6 +216,13 @@ def make_world() -> World:
     foreign["weight_run"] = make_weight_run(foreign["campaign"], foreign["sampling_plan"])
     own["scorecard_run"] = make_scorecard_run(own["weight_run"])
     foreign["scorecard_run"] = make_scorecard_run(foreign["weight_run"])
+    # Submission packages (issue 11): a submitted (frozen) version of each organisation, and a
+    # notification for the own interviewer and for the foreign administrator.
+    own["package_version"] = make_submitted_package(own["campaign"], own["scorecard_run"])
+    foreign["package_version"] = make_submitted_package(foreign["campaign"],
+                                                        foreign["scorecard_run"])
+    own["notification"] = make_notification(users["interviewer"], own["package_version"])
+    foreign["notification"] = make_notification(b_admin, foreign["package_version"])
     world.objects = {context: {key: obj.id for key, obj in objs.items()}
                      for context, objs in (("own", own), ("foreign", foreign))}
     for context, objs in (("own", own), ("foreign", foreign)):
@@ -276,3 +283,25 @@ def make_field_objects(plan: SamplingPlan, version, interviewer: User, tag: str)
 
 def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
+
+
+def make_submitted_package(campaign, scorecard_run):
+    """A package of ``campaign``'s organisation and year, submitted (frozen) with the run."""
+    from surveyapp.services import package_workflow, submissions
+
+    version = submissions.create_package(None, campaign.organisation, campaign.year,
+                                         f"Gói kết quả {campaign.year}")
+    submissions.add_survey(None, version, campaign.id, scorecard_run.id)
+    for status in ("internal_review", "approved", "submitted"):
+        package_workflow.transition(None, version, status)
+    return version
+
+
+def make_notification(user: User, version):
+    from surveyapp.models import Notification
+
+    n = Notification(user_id=user.id, kind="package.submitted", package_version_id=version.id,
+                     params={"title": version.title, "number": version.number})
+    db.session.add(n)
+    db.session.commit()
+    return n

@@ -21,14 +21,25 @@ from flask_login import current_user
 from sqlalchemy import false, or_, true
 
 from ..extensions import login_manager
-from ..models import ApiToken, Campaign, Job, Membership, Organisation, QuestionnaireVersion
-from ..models.codes import CampaignStatus, Role
+from ..models import (
+    ApiToken,
+    Campaign,
+    Job,
+    Membership,
+    Organisation,
+    PackageVersion,
+    QuestionnaireVersion,
+    SubmissionPackage,
+)
+from ..models.codes import PACKAGE_FROZEN, CampaignStatus, PackageStatus, Role
 
 # Roles that work on an organisation's own campaigns.
 CAMPAIGN_STAFF = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
 CAMPAIGN_EDITORS = (Role.ORG_ADMIN, Role.ANALYST)
 # What the UBND office may read of other organisations' campaigns.
 OFFICE_VISIBLE = (CampaignStatus.SUBMITTED,)
+# What the office may read of the organisations' submission packages: submitted versions on.
+OFFICE_PACKAGES = tuple(s.value for s in PACKAGE_FROZEN)
 
 
 @dataclass(frozen=True)
@@ -290,6 +301,69 @@ def _weighting_create(p: Principal, c: Campaign) -> bool:
     return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
 
 
+# ---- submission packages (issue 11) ----
+# Analysts and org admins prepare a package; the org admin (the organisation's head) approves
+# and submits it; the UBND office's reviewers receive, return, accept and publish it.
+PACKAGE_STAFF = (Role.ORG_ADMIN, Role.ANALYST)
+
+
+def _package_org(obj) -> int:
+    """The organisation owning a package version (or a package)."""
+    package = getattr(obj, "package", obj)
+    return package.organisation_id
+
+
+def _package_view(p: Principal, v) -> bool:
+    """Staff of the organisation; the office once submitted; anyone signed in once published.
+    Another organisation never reads an unpublished package."""
+    if p.system_admin or p.has_role(_package_org(v), *PACKAGE_STAFF):
+        return True
+    if v.status == PackageStatus.PUBLISHED.value:
+        return True
+    return p.office_reviewer and v.status in OFFICE_PACKAGES
+
+
+def _package_create(p: Principal, org: Organisation | None) -> bool:
+    if p.system_admin:
+        return True
+    if org is None:  # "may start a package somewhere" (menus)
+        return p.has_role_anywhere(*PACKAGE_STAFF)
+    return p.has_role(org.id, *PACKAGE_STAFF)
+
+
+def _package_prepare(p: Principal, v) -> bool:
+    """Edit a draft, send it for internal review, start an amendment."""
+    return p.system_admin or p.has_role(_package_org(v), *PACKAGE_STAFF)
+
+
+def _package_head(p: Principal, v) -> bool:
+    """Approve, send back to draft, submit to the office: the organisation's head."""
+    return p.system_admin or p.has_role(_package_org(v), Role.ORG_ADMIN)
+
+
+def _package_office(p: Principal, v) -> bool:
+    """Receive, return, accept, publish: the office, on versions it may read."""
+    return p.system_admin or (p.office_reviewer and v.status in OFFICE_PACKAGES)
+
+
+def _office(p: Principal, obj) -> bool:
+    """The office's pages (consolidated view, exports, deadlines)."""
+    return p.system_admin or p.office_reviewer
+
+
+def _notification_own(p: Principal, n) -> bool:
+    return p.user_id is not None and p.scopes is None and n.user_id == p.user_id
+
+
+# ---- the analysts' explorer and key-driver analysis (issue 10) ----
+def _explore(p: Principal, c: Campaign) -> bool:
+    """Explore a campaign's weighted data (any question by any breakdown, cross-tabs, key
+    drivers): its organisation's analysts and administrators, and the system administrator.
+    Not supervisors or interviewers (field staff), and never the UBND office: the figures
+    are computed from interview-level data, which the office never sees."""
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
+
+
 RULES: dict[str, Callable[[Principal, object], bool]] = {
     "dashboard.view": _authenticated,
     "org.list": _authenticated,
@@ -333,6 +407,24 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     # scorecard runs (issue 9): the same people as weighting runs (unpublished results)
     "scorecards.view": _weighting_view,
     "scorecards.create": _weighting_create,
+    # submission packages (issue 11)
+    "package.list": _authenticated,
+    "package.create": _package_create,
+    "package.view": _package_view,
+    "package.edit": _package_prepare,
+    "package.request_review": _package_prepare,
+    "package.amend": _package_prepare,
+    "package.approve": _package_head,
+    "package.reopen": _package_head,
+    "package.submit": _package_head,
+    "package.receive": _package_office,
+    "package.return": _package_office,
+    "package.accept": _package_office,
+    "package.publish": _package_office,
+    "package.deadlines": _office,
+    "office.view": _office,
+    "notification.list": _authenticated,
+    "notification.read": _notification_own,
 }
 
 
@@ -401,3 +493,17 @@ def public(view):
     """Mark a view as open to everyone (login page, language switch)."""
     view.policy = ("public", None)
     return view
+
+
+def package_visibility(p: Principal):
+    """SQL condition on ``PackageVersion`` (joined to its package) for the versions the
+    principal may read: the list twin of package.view."""
+    if p.system_admin:
+        return true()
+    conditions = [PackageVersion.status == PackageStatus.PUBLISHED.value]
+    staff_orgs = p.org_ids(*PACKAGE_STAFF)
+    if staff_orgs:
+        conditions.append(SubmissionPackage.organisation_id.in_(staff_orgs))
+    if p.office_reviewer:
+        conditions.append(PackageVersion.status.in_(OFFICE_PACKAGES))
+    return or_(*conditions)

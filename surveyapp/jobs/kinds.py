@@ -73,3 +73,11 @@ def campaign_export(job: Job, ctx: JobContext) -> dict:
 
     ctx.progress(2, _("Reading the approved interviews"))
     return exports.run_export_job(job, ctx.progress)
+
+
+@job_kind("notification_mail")
+def notification_mail(job: Job, ctx: JobContext) -> dict:
+    """E-mail copies of a workflow step's notifications (issue 11), after the step's commit."""
+    from ..services import notifications
+
+    return notifications.deliver_mail(list(job.params.get("notification_ids") or []))

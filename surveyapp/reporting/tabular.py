@@ -27,19 +27,25 @@ def to_csv(headers: list[str], rows: list[dict]) -> bytes:
 
 
 def to_xlsx(headers: list[str], rows: list[dict], sheet_name: str) -> bytes:
+    return to_workbook([(sheet_name, headers, rows)])
+
+
+def to_workbook(sheets: list[tuple[str, list[str], list[dict]]]) -> bytes:
+    """An XLSX with one sheet per (name, headers, rows); text is never read as a formula."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                             "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet(sheet_name[:31])
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, headers, bold)
-    for r, row in enumerate(rows, start=1):
-        for c, h in enumerate(headers):
-            value = _cell(row.get(h))
-            if isinstance(value, str):
-                sheet.write_string(r, c, value)
-            else:
-                sheet.write(r, c, value)
-    sheet.freeze_panes(1, 0)
+    for sheet_name, headers, rows in sheets:
+        sheet = workbook.add_worksheet(sheet_name[:31])
+        sheet.write_row(0, 0, headers, bold)
+        for r, row in enumerate(rows, start=1):
+            for c, h in enumerate(headers):
+                value = _cell(row.get(h))
+                if isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                else:
+                    sheet.write(r, c, value)
+        sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()

@@ -336,10 +336,41 @@ def load_scorecard(result: DemoResult) -> None:
         result.created = True
 
 
+PACKAGE_TITLE = "Kết quả khảo sát sự hài lòng năm 2024 của Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh"
+
+
+def load_package(result: DemoResult) -> None:
+    """A draft submission package (issue 11) of the city Front for 2024 with the demo survey
+    and its scorecard run, ready to go through the workflow. Skipped once one exists."""
+    from ..models import ScorecardRun, SubmissionPackage
+    from . import submissions
+
+    org = _org(CITY_FRONT)
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == org.id))
+    if campaign is None or db.session.scalar(select(SubmissionPackage.id).where(
+            SubmissionPackage.organisation_id == org.id,
+            SubmissionPackage.year == campaign.year)):
+        return
+    run = db.session.scalar(select(ScorecardRun).where(ScorecardRun.campaign_id == campaign.id)
+                            .order_by(ScorecardRun.number.desc()))
+    if run is None:
+        return
+    version = submissions.create_package(None, org, campaign.year, PACKAGE_TITLE)
+    submissions.add_survey(None, version, campaign.id, run.id)
+    submissions.update_texts(None, version, PACKAGE_TITLE,
+                             "Người dân đánh giá cao thái độ của công chức; thời gian chờ tại "
+                             "bộ phận một cửa còn dài.",
+                             "Bố trí thêm quầy tiếp nhận vào giờ cao điểm; niêm yết đầy đủ "
+                             "phí, lệ phí.")
+    result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
     load_sampling_plan, load_field_work, load_weights, load_scorecard,
+    load_package,
 ]
 
 

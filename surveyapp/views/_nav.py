@@ -20,6 +20,8 @@ class NavItem:
 MENU = (
     ("main.dashboard", _l("Dashboard"), "dashboard.view", "main."),
     ("campaigns.index", _l("Surveys"), "campaign.list", "campaigns."),
+    ("packages.index", _l("Packages"), "package.list", "packages."),
+    ("office.consolidated", _l("Consolidation"), "office.view", "office."),
     ("registry.units", _l("Registry"), "registry.view", "registry."),
     ("orgs.index", _l("Organisations"), "org.list", "orgs."),
     ("audit.index", _l("Audit log"), "audit.view", "audit."),

@@ -157,6 +157,43 @@ MATRIX: dict[str, Expect] = {
     "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
     "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
     "scorecards.export": Expect(SAMPLING_VIEWERS, ADMIN),
+    # Submission packages (issue 11): the world's versions are submitted. Analysts and org
+    # admins prepare; the org admin (the organisation's head) approves and submits; the
+    # office reads submitted versions of every organisation and receives, returns, accepts,
+    # publishes them; another organisation never reads an unpublished package.
+    "packages.index": Expect(SIGNED_IN),
+    "packages.create": Expect(ADMIN | EDITORS),
+    "packages.detail": Expect(ADMIN | EDITORS | {"office_reviewer"}, ADMIN | {"office_reviewer"}),
+    "packages.edit": Expect(ADMIN | EDITORS, ADMIN),
+    "packages.add_survey": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "packages.remove_survey": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "packages.findings": Expect(ADMIN | EDITORS, ADMIN),
+    "packages.request_review": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "packages.amend": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "packages.reopen": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
+    "packages.approve": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
+    "packages.submit": Expect(ADMIN | {"org_admin"}, ADMIN, method="POST"),
+    "packages.receive": Expect(ADMIN | {"office_reviewer"}, ADMIN | {"office_reviewer"},
+                               method="POST"),
+    "packages.return_package": Expect(ADMIN | {"office_reviewer"}, ADMIN | {"office_reviewer"},
+                                      method="POST"),
+    "packages.accept": Expect(ADMIN | {"office_reviewer"}, ADMIN | {"office_reviewer"},
+                              method="POST"),
+    "packages.publish": Expect(ADMIN | {"office_reviewer"}, ADMIN | {"office_reviewer"},
+                               method="POST"),
+    "packages.verify": Expect(ADMIN | EDITORS | {"office_reviewer"}, ADMIN | {"office_reviewer"}),
+    "packages.snapshot": Expect(ADMIN | EDITORS | {"office_reviewer"},
+                                ADMIN | {"office_reviewer"}),
+    "packages.report_xlsx": Expect(ADMIN | EDITORS | {"office_reviewer"},
+                                   ADMIN | {"office_reviewer"}),
+    "packages.report_print": Expect(ADMIN | EDITORS | {"office_reviewer"},
+                                    ADMIN | {"office_reviewer"}),
+    "office.consolidated": Expect(ADMIN | {"office_reviewer"}),
+    "office.export": Expect(ADMIN | {"office_reviewer"}),
+    "office.deadlines_page": Expect(ADMIN | {"office_reviewer"}),
+    "notifications.index": Expect(SIGNED_IN),
+    "notifications.read": Expect(frozenset({"interviewer"}), frozenset(), method="POST"),
+    "notifications.read_all": Expect(SIGNED_IN, method="POST"),
 }
 
 # URL arguments that name an organisation's object -> the world's object key.
@@ -171,6 +208,8 @@ OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
                     "interview_uuid": "interview_uuid"})
 OBJECT_ARGS["run_id"] = "weight_run"  # weighting runs (issue 9)
 OBJECT_ARGS["scorecard_id"] = "scorecard_run"  # scorecard runs (issue 9)
+OBJECT_ARGS.update({"package_version_id": "package_version",  # packages (issue 11)
+                    "notification_id": "notification"})
 
 
 def coverage_problems(app, matrix: dict[str, Expect]) -> list[str]:
