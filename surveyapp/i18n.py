@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, request, session
-from flask_babel import format_decimal, get_locale, to_user_timezone
+from flask_babel import get_locale, to_user_timezone
 
 from .extensions import babel
 from .models.codes import CAMPAIGN_STATUS_LABELS, JOB_STATUS_LABELS, ROLE_LABELS
+from .reporting import locale as reporting_locale
 
 
 def select_locale() -> str:
@@ -25,12 +26,7 @@ def select_locale() -> str:
 
 def format_number(value, decimals: int | None = None) -> str:
     """1.234,5 in Vietnamese, 1,234.5 in English; empty for None."""
-    if value is None:
-        return ""
-    if decimals is None:
-        return format_decimal(value)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern)
+    return reporting_locale.format_number(value, decimals, str(get_locale()))
 
 
 def format_date(value) -> str:

@@ -23,6 +23,7 @@ from .registry import (
     Procedure,
     procedure_agency,
 )
+from .reports import AnnualReport, AnnualReportFile
 from .sampling_plans import SamplingCase, SamplingPlan
 from .scorecards import ScorecardComparison, ScorecardRow, ScorecardRun
 from .submissions import (
@@ -48,6 +49,7 @@ __all__ = [
     "UnitWeight", "WeightRun",
     "ScorecardRow", "ScorecardRun",
     "BandTable", "CustomIndex", "CustomIndexVersion", "ScorecardComparison",
+    "AnnualReport", "AnnualReportFile",
     "Notification", "PackageAgency", "PackageFinding", "PackageSurvey", "PackageTransition",
     "PackageVersion", "SubmissionDeadline", "SubmissionPackage",
 ]
