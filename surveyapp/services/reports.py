@@ -70,19 +70,35 @@ into ``locale`` here; renderers translate only their own fixed headings, with th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
-from ..models import Campaign, QuestionnaireVersion, SamplingPlan, ScorecardRun
-from ..models.codes import SCORECARD_RULE_LABELS, WEIGHT_METHOD_LABELS
+from ..models import (
+    AnnualReport,
+    AnnualReportFile,
+    Campaign,
+    Job,
+    QuestionnaireVersion,
+    SamplingPlan,
+    ScorecardRun,
+)
+from ..models.codes import SCORECARD_RULE_LABELS, WEIGHT_METHOD_LABELS, AuditAction, JobStatus
 from ..models.scorecards import ScorecardStatus
 from ..questionnaires import Questionnaire as Definition
-from . import response_rates, scorecards
+from ..reporting.annual_html import render_html
+from ..reporting.annual_pdf import PdfFailed, render_pdf
+from ..reporting.annual_xlsx import render_xlsx
+from . import audit, response_rates, scorecards
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
 from .sampling_plans import ALLOCATION_LABELS, METHOD_LABELS
 
@@ -258,8 +274,8 @@ def _rule_text(rule) -> str:
     if isinstance(rule, TopBox):
         return _("Share answering %(codes)s", codes=", ".join(sorted(rule.codes)))
     if isinstance(rule, Rescale):
-        return _("Rescaled from %(lo)s–%(hi)s to %(a)s–%(b)s", lo=f"{rule.lo:g}",
-                 hi=f"{rule.hi:g}", a=f"{rule.to[0]:g}", b=f"{rule.to[1]:g}")
+        lo, hi, a, b = (format(v, "g") for v in (rule.lo, rule.hi, *rule.to))
+        return _("Rescaled from %(lo)s–%(hi)s to %(a)s–%(b)s", lo=lo, hi=hi, a=a, b=b)
     if isinstance(rule, Points):
         return _("Points: %(points)s", points="; ".join(f"{k} → {v:g}" for k, v in rule.map))
     return type(rule).__name__
@@ -337,3 +353,143 @@ def _trend(run: ScorecardRun, campaign: Campaign, nodes: list[dict]) -> list[dic
                                "ci_high": (total.get(n["node"]) or {}).get("ci_high")}
                               for n in nodes]})
     return out
+
+
+# ---- stored reports ----------------------------------------------------------------------------
+
+JOB_KIND = "annual_report"
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+class ReportFailed(DomainError):
+    """The report could not be generated (the message says why); nothing was stored."""
+
+
+def data_digest(data: dict) -> str:
+    """SHA-256 of the report data as sorted, compact UTF-8 JSON: equal digests, equal figures."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def render_all(data: dict, progress=None) -> dict[str, bytes]:
+    """The report's three files from its data: the workbook, the page and its PDF."""
+    step = progress or (lambda pct, message: None)
+    step(30, _("Writing the workbook"))
+    xlsx = render_xlsx(data)
+    step(50, _("Writing the report page"))
+    html = render_html(data)
+    step(60, _("Printing the PDF"))
+    try:
+        pdf = render_pdf(html)
+    except PdfFailed as exc:
+        raise ReportFailed(_("The PDF could not be printed: %(detail)s", detail=str(exc))) \
+            from None
+    return {"xlsx": xlsx, "html": html.encode("utf-8"), "pdf": pdf}
+
+
+def request_report(actor, campaign: Campaign, scorecard_run_id: int | None,
+                   locale: str = "vi") -> Job:
+    """Queue the generation of the campaign's report from one of its scorecard runs."""
+    from .jobs import submit_job
+
+    run = scorecards.get_run_of(campaign.id, scorecard_run_id) if scorecard_run_id else None
+    if run is None:
+        raise ReportFailed(_("Choose one of this campaign's scorecard runs."),
+                           fields={"scorecard_run": _("Choose one of this campaign's "
+                                                      "scorecard runs.")})
+    return submit_job(actor, JOB_KIND, {"campaign_id": campaign.id, "scorecard_run_id": run.id,
+                                        "locale": locale if locale in LOCALES else "vi"},
+                      organisation_id=campaign.organisation_id)
+
+
+def run_report_job(job: Job, actor, progress) -> dict:
+    """The job kind's body: build the data, render the files, stage the report version (the
+    job commits it with its "done" status; any failure stores nothing)."""
+    run = db.session.get(ScorecardRun, job.params.get("scorecard_run_id"))
+    if run is None or run.campaign_id != job.params.get("campaign_id"):
+        raise NotFound(_("The scorecard run no longer exists."))
+    progress(5, _("Reading the runs"))
+    data = build_report_data(run, locale=job.params.get("locale", "vi"))
+    files = render_all(data, progress)
+    progress(95, _("Storing the report"))
+    report = store_report(actor, run, data, files, job_id=job.id)
+    return {"report_id": report.id, "number": report.number}
+
+
+def store_report(actor, run: ScorecardRun, data: dict, files: dict[str, bytes], *,
+                 job_id: int | None = None) -> AnnualReport:
+    """Stage the next report version of the run's campaign with its files (no commit)."""
+    campaign = run.campaign
+    number = (db.session.scalar(select(func.max(AnnualReport.number))
+                                .where(AnnualReport.campaign_id == campaign.id)) or 0) + 1
+    report = AnnualReport(campaign_id=campaign.id, number=number, scorecard_run_id=run.id,
+                          locale=data["locale"], data_sha256=data_digest(data), job_id=job_id,
+                          created_by_id=getattr(actor, "id", None))
+    report.files = [AnnualReportFile(format=fmt, sha256=hashlib.sha256(content).hexdigest(),
+                                     size=len(content), content=content)
+                    for fmt, content in files.items()]
+    db.session.add(report)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_("Another report of this campaign was stored at the same time; "
+                         "generate the report again.")) from None
+    audit.record(actor, AuditAction.CREATE, report, organisation_id=campaign.organisation_id,
+                 after={"number": number, "scorecard_run": run.number,
+                        "data_sha256": report.data_sha256,
+                        "files": {f.format: f.sha256 for f in report.files}},
+                 summary=f"annual report {number} of campaign {campaign.id}")
+    return report
+
+
+def list_reports(campaign: Campaign) -> list[AnnualReport]:
+    """The campaign's report versions, newest first."""
+    return list(db.session.scalars(select(AnnualReport)
+                                   .where(AnnualReport.campaign_id == campaign.id)
+                                   .order_by(AnnualReport.number.desc())))
+
+
+def report_jobs(campaign: Campaign) -> list[Job]:
+    """The campaign's report jobs still running or failed (the finished ones are reports)."""
+    jobs = db.session.scalars(select(Job).where(Job.kind == JOB_KIND,
+                                                Job.organisation_id == campaign.organisation_id,
+                                                Job.status != JobStatus.DONE.value)
+                              .order_by(Job.id.desc()).limit(50))
+    return [j for j in jobs if j.params.get("campaign_id") == campaign.id][:10]
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def get_report_of(campaign_id: int, report_id: int) -> AnnualReport | None:
+    report = db.session.get(AnnualReport, report_id)
+    return report if report is not None and report.campaign_id == campaign_id else None
+
+
+def report_file(report: AnnualReport, fmt: str) -> ReportFile:
+    """One file of a report, or a clear refusal."""
+    stored = db.session.scalar(select(AnnualReportFile).where(
+        AnnualReportFile.report_id == report.id, AnnualReportFile.format == fmt)) \
+        if fmt in MEDIA_TYPES else None
+    if stored is None:
+        raise NotFound(_("This report has no such file."))
+    campaign = report.campaign
+    return ReportFile(f"bao-cao-{campaign.year}-{campaign.id}-{report.number}.{fmt}",
+                      MEDIA_TYPES[fmt], stored.content)
+
+
+def reports_page(campaign: Campaign) -> dict:
+    """What the reports page shows: the versions, the jobs in progress, the runs to choose."""
+    from .jobs import job_status
+
+    jobs = report_jobs(campaign)
+    return {"reports": list_reports(campaign), "jobs": jobs,
+            "statuses": {j.id: job_status(j) for j in jobs},
+            "runs": scorecards.list_runs(campaign)}
