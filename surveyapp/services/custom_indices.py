@@ -248,7 +248,8 @@ def editor_values(campaign: Campaign, index: CustomIndex | None) -> dict:
             dims.append({"label": dim["label"], "weight": _g(dim["weight"])})
             for it in dim["items"]:
                 placed[it["question"]] = (k, it)
-    while len(dims) < max(MIN_SLOTS, len(dims) + 2):
+    slots = max(MIN_SLOTS, len(dims) + 2)  # two empty dimensions to add beyond the saved ones
+    while len(dims) < slots:
         dims.append({"label": "", "weight": "1"})
     items = []
     for q in questions:
