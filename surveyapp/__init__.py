@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_security(app)
     register_i18n(app)
+    register_converters(app)
     register_blueprints(app)
     register_field_blueprints(app)
     register_errorhandlers(app)
@@ -60,6 +61,12 @@ def register_i18n(app: Flask) -> None:
     from . import i18n
 
     i18n.init_app(app)
+
+
+def register_converters(app: Flask) -> None:
+    from .views import converters
+
+    converters.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -108,6 +115,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import scorecards
 
     app.register_blueprint(scorecards.bp)  # issue 9: scorecard runs
+    from .views import public
+
+    app.register_blueprint(public.bp)  # issue 11: the public results pages
     from .views import notifications, office, packages
 
     app.register_blueprint(packages.bp)  # issue 11: submission packages and their workflow

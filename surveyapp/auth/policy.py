@@ -85,10 +85,19 @@ def principal_for_user(user, scopes: frozenset[str] | None = None) -> Principal:
 
 
 def principal_for_token(token: ApiToken) -> Principal:
-    """A token acts as its user (within its scopes); an organisation-only token as an analyst."""
+    """A token acts as its user (within its scopes); an organisation-only token as an analyst.
+
+    A token that names an organisation acts only there, even when it also has a user: the
+    user's roles in other organisations do not come with it (issue 11).
+    """
     scopes = frozenset(token.scope_list)
     if token.user is not None:
-        return principal_for_user(token.user, scopes)
+        p = principal_for_user(token.user, scopes)
+        if token.organisation_id is None:
+            return p
+        held = p.roles.get(token.organisation_id)
+        return Principal(p.user_id, p.login, {token.organisation_id: held} if held else {},
+                         scopes)
     return Principal(None, f"token:{token.prefix}",
                      {token.organisation_id: frozenset({Role.ANALYST})}, scopes)
 

@@ -155,6 +155,7 @@ class TokenScope(enum.StrEnum):
     INTERVIEWS_WRITE = "interviews:write"
     RESULTS_READ = "results:read"
     JOBS_READ = "jobs:read"
+    SCORECARDS_READ = "scorecards:read"  # issue 11: a campaign's scorecard runs
 
 
 class AuditAction(enum.StrEnum):

@@ -71,6 +71,8 @@ def authenticate_token(raw: str, now: datetime | None = None) -> ApiToken | None
         .options(joinedload(ApiToken.user)))
     if token is None or token.revoked_at is not None:
         return None
+    if token.organisation is not None and not token.organisation.active:
+        return None  # a deactivated organisation's tokens stop with it
     expires = as_utc(token.expires_at)
     if expires is not None and expires <= now:
         return None
