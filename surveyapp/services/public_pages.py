@@ -73,7 +73,7 @@ def _survey_block(snapshot: dict, survey: dict) -> dict:
 def package_block(version: PackageVersion) -> dict:
     """A published version as the pages show it."""
     snap = version.snapshot
-    return {"summary": published.summary(version),
+    return {"summary": published.summary(version), "published_at": version.published_at,
             "surveys": [_survey_block(snap, s) for s in snap.get("surveys", [])],
             "findings": snap.get("findings", {})}
 
