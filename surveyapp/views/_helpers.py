@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash
+from flask import abort, flash
 from flask_login import current_user
 
 from ..errors import DomainError, ValidationFailed
@@ -63,3 +63,17 @@ def load_token(token_id: int) -> ApiToken:
 
 def load_job(job_id: int) -> Job:
     return db.get_or_404(Job, job_id)
+
+
+def found_or_404(value):
+    """``value``, or a 404 when the service found nothing (None)."""
+    if value is None:
+        abort(404)
+    return value
+
+
+def load_published(package_version_id: int):
+    """A published package version (issue 11); any other status is not public: 404."""
+    from ..services.published import published_version
+
+    return found_or_404(published_version(package_version_id))

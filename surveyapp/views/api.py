@@ -6,7 +6,7 @@ described by ``api_spec`` at /api/v1/openapi.json and, for people, at /api/v1/do
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from ..auth.policy import current_principal, public, requires
 from ..extensions import db
@@ -16,7 +16,7 @@ from ..services import campaigns, published, registry
 from ..services import scorecards as scorecard_service
 from ..services.jobs import job_status
 from . import api_spec, api_support
-from ._helpers import load_campaign, load_job
+from ._helpers import found_or_404, load_campaign, load_job, load_published
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.after_app_request(api_support.conditional)  # every /api/v1/ GET, field_api's too
@@ -99,16 +99,6 @@ def scorecard(run):
 
 # ---- published results (issue 11): public, versioned, from the frozen snapshots -------------
 
-def _found(document):
-    if document is None:
-        abort(404)
-    return document
-
-
-def load_published(package_version_id: int):
-    return _found(published.published_version(package_version_id))
-
-
 @bp.route("/published/years")
 @public
 def published_years():
@@ -121,21 +111,21 @@ def published_years():
 @public
 def published_year(year: int):
     """A year's published packages (the current version of each) and the agencies in them."""
-    return jsonify(_found(published.year_document(year)))
+    return jsonify(found_or_404(published.year_document(year)))
 
 
 @bp.route("/published/<int:year>/organisations/<int:organisation_id>")
 @public
 def published_organisation(year: int, organisation_id: int):
     """An organisation's published results of a year, with findings and methodology."""
-    return jsonify(_found(published.organisation_document(year, organisation_id)))
+    return jsonify(found_or_404(published.organisation_document(year, organisation_id)))
 
 
 @bp.route("/published/<int:year>/agencies/<agency_code>")
 @public
 def published_agency(year: int, agency_code: str):
     """One agency's published results of a year, from each organisation that reported it."""
-    return jsonify(_found(published.agency_document(year, agency_code)))
+    return jsonify(found_or_404(published.agency_document(year, agency_code)))
 
 
 @bp.route("/published/packages/<int:package_version_id>")
@@ -154,7 +144,7 @@ def published_snapshot(package_version_id: int):
 
 
 def _download(body: bytes | None, mimetype: str, filename: str) -> Response:
-    return Response(_found(body), mimetype=mimetype,
+    return Response(found_or_404(body), mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

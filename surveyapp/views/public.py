@@ -3,22 +3,13 @@ methodology, the publishing organisation and each package's digest and its check
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
 from ..auth.policy import public
-from ..services import public_pages, published
+from ..services import public_pages
+from ._helpers import found_or_404, load_published
 
 bp = Blueprint("public", __name__, url_prefix="/results")
-
-
-def _found(page):
-    if page is None:
-        abort(404)
-    return page
-
-
-def load_published(package_version_id: int):
-    return _found(published.published_version(package_version_id))
 
 
 @bp.route("/")
@@ -32,7 +23,7 @@ def index():
 @public
 def year(year: int):
     """A year's published results: each organisation's package, agencies, digests."""
-    return render_template("public/year.html", **_found(public_pages.year_page(year)))
+    return render_template("public/year.html", **found_or_404(public_pages.year_page(year)))
 
 
 @bp.route("/<int:year>/agencies/<agency_code>")
@@ -40,7 +31,7 @@ def year(year: int):
 def agency(year: int, agency_code: str):
     """One agency's published results of a year: dimension scores with their intervals."""
     return render_template("public/agency.html",
-                           **_found(public_pages.agency_page(year, agency_code)))
+                           **found_or_404(public_pages.agency_page(year, agency_code)))
 
 
 @bp.route("/packages/<int:package_version_id>")
