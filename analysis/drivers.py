@@ -86,7 +86,9 @@ def respondent_scores(definition: IndexDefinition, data: Any, *,
     min_share : float
         A dimension (the overall index) is scored for a respondent who has valid scores
         on at least this share of its items (dimensions) — the "half rule" of scale
-        scores by default; otherwise NaN. ``na``/``dk``/missing answers are not valid.
+        scores by default — and on one at least; otherwise NaN. ``0``: any valid item
+        (right when skip logic leaves items out on purpose: the score is then over the
+        items that applied). ``na``/``dk``/missing answers are not valid.
 
     Returns
     -------
@@ -100,7 +102,7 @@ def respondent_scores(definition: IndexDefinition, data: Any, *,
     Raises
     ------
     DataError
-        A missing column, an answer the item's rule refuses, ``min_share`` outside (0, 1].
+        A missing column, an answer the item's rule refuses, ``min_share`` outside [0, 1].
 
     Notes
     -----
@@ -109,8 +111,8 @@ def respondent_scores(definition: IndexDefinition, data: Any, *,
     respondents (the dimension averages the item *estimates*); both agree when every
     respondent answers every item.
     """
-    if not 0 < min_share <= 1:
-        raise DataError("min_share must be in (0, 1]")
+    if not 0 <= min_share <= 1:
+        raise DataError("min_share must be in [0, 1]")
     n = _n_rows(data)
     out: dict[str, np.ndarray] = {}
     dim_scores, dim_valid = [], []

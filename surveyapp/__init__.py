@@ -115,6 +115,9 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import scorecards
 
     app.register_blueprint(scorecards.bp)  # issue 9: scorecard runs
+    from .views import explorer
+
+    app.register_blueprint(explorer.bp)  # issue 10: explorer, cross-tabs, key drivers
     from .views import public
 
     app.register_blueprint(public.bp)  # issue 11: the public results pages

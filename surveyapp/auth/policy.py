@@ -416,6 +416,7 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     # scorecard runs (issue 9): the same people as weighting runs (unpublished results)
     "scorecards.view": _weighting_view,
     "scorecards.create": _weighting_create,
+    "explorer.view": _explore,  # issue 10: explorer, cross-tabs, key drivers
     # submission packages (issue 11)
     "package.list": _authenticated,
     "package.create": _package_create,

@@ -239,3 +239,20 @@ def trend_lines(series: Iterable[Mapping], *, domain: Sequence[float] | None = N
             "ticks": [{"y": y(t), "value": t} for t in ticks], "decimals": decimals,
             "years": [{"x": x_of[yr], "year": yr} for yr in years], "lines": lines,
             "legend": legend}
+
+
+def coefficient_plot(items: Iterable[Mapping], *, label_key: str = "label") -> dict | None:
+    """Regression effects with their intervals, largest first, on an axis through zero
+    (the line of "no association"): a :func:`dot_plot` whose geometry also has ``zero_x``.
+
+    ``items``: mappings with ``label_key``, ``estimate``, ``ci_low`` and ``ci_high``.
+    """
+    items = [r for r in items if _finite(r.get("estimate")) and _finite(r.get("ci_low"))
+             and _finite(r.get("ci_high"))]
+    if not items:
+        return None
+    lo = min(0.0, *(r["ci_low"] for r in items))
+    hi = max(0.0, *(r["ci_high"] for r in items))
+    g = dot_plot(items, label_key=label_key, domain=(lo, hi))
+    x, _ticks, _decimals = _horizontal_axis(lo, hi)  # the same scale dot_plot drew
+    return {**g, "kind": "coef", "zero_x": x(0.0)}

@@ -263,8 +263,8 @@ FRAME_COLUMNS = ["Mã hồ sơ", "Cơ quan giải quyết", "Thủ tục", "Ngư
                  "Địa chỉ", "Ngày trả kết quả"]
 
 
-def demo_frame_csv() -> bytes:
-    """The demo frame as UTF-8 CSV: one row per dossier settled in 2024 (invented people)."""
+def demo_frame_csv(year: int = 2024) -> bytes:
+    """The demo frame as UTF-8 CSV: one row per dossier settled in ``year`` (invented people)."""
     import csv
     import io
 
@@ -278,8 +278,8 @@ def demo_frame_csv() -> bytes:
             name = (f"{FAMILY[(k * 7) % len(FAMILY)]} {MIDDLE[(k * 3) % len(MIDDLE)]} "
                     f"{GIVEN[(k * 5) % len(GIVEN)]}")
             ward = FRAME_WARDS[(k * 11) % len(FRAME_WARDS)]
-            day = date(2024, 1, 2).toordinal() + (k * 37) % 360
-            writer.writerow([f"2024-{a + 1:02d}-{i + 1:05d}", agency, procedure, name,
+            day = date(year, 1, 2).toordinal() + (k * 37) % 360
+            writer.writerow([f"{year}-{a + 1:02d}-{i + 1:05d}", agency, procedure, name,
                              f"09{(k * 7919) % 100_000_000:08d}",
                              f"{(k * 13) % 250 + 1} {STREETS[k % len(STREETS)]}, {ward}",
                              date.fromordinal(day).strftime("%d/%m/%Y")])
@@ -295,16 +295,24 @@ def load_sampling_plan(result: DemoResult) -> None:
         Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
     if campaign is None or sampling_plans.list_plans(campaign):
         return
-    plan = sampling_plans.create_plan(None, campaign, SAMPLING_PLAN_TITLE)
-    sampling_plans.upload_frame(None, plan, "ho-so-da-giai-quyet-2024.csv", demo_frame_csv())
+    _locked_plan(campaign, SAMPLING_PLAN_TITLE, 2024, 20240903)
+    result.created = True
+
+
+def _locked_plan(campaign: Campaign, title: str, year: int, seed: int) -> None:
+    """The demo design on ``year``'s frame, drawn with ``seed`` and locked."""
+    from . import sampling_plans
+
+    plan = sampling_plans.create_plan(None, campaign, title)
+    sampling_plans.upload_frame(None, plan, f"ho-so-da-giai-quyet-{year}.csv",
+                                demo_frame_csv(year))
     sampling_plans.set_design(None, plan, sampling_plans.DesignData(
         id_column="Mã hồ sơ", label_columns=["Người nộp", "Điện thoại", "Địa chỉ", "Thủ tục"],
         stratum_column="Cơ quan giải quyết", size_column=None, psu_column=None, method="srs",
         psu_method=None, n_per_psu=None, allocation_method="power", power_exponent=0.5,
-        minimum=8, maximum=None, n=80, reserve=3, seed=20240903))
+        minimum=8, maximum=None, n=80, reserve=3, seed=seed))
     sampling_plans.draw_sample(None, plan)
     sampling_plans.lock_plan(None, plan)
-    result.created = True
 
 
 def load_field_work(result: DemoResult) -> None:
@@ -334,6 +342,47 @@ def load_scorecard(result: DemoResult) -> None:
         Campaign.title == CAMPAIGN_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
     if campaign is not None and load_demo_scorecard(campaign) is not None:
         result.created = True
+
+
+# ---- the same survey a year earlier (issue 10): trends across years ------------------------
+
+PREVIOUS_YEAR = 2023
+PREVIOUS_TITLE = ("Khảo sát sự hài lòng của người dân đối với sự phục vụ của cơ quan hành chính "
+                  "nhà nước năm 2023")
+# Citizens were a little less satisfied in 2023 (the 2024 moods are demo_field.AGENCY_MOOD).
+PREVIOUS_MOOD = (4.0, 3.5, 3.8, 3.4, 4.2)
+
+
+def load_previous_year(result: DemoResult) -> None:
+    """The 2023 round of the same survey by the same organisation: the standard
+    questionnaire, the same design on 2023's dossiers, field work with its own answers and
+    dates, a weighting run; then closed. The explorer draws trend lines across the two
+    years. Skipped once the campaign exists."""
+    from . import questionnaires
+    from .demo_field import load_field_work as field_work
+    from .weighting import load_demo_weights
+
+    org = _org(CITY_FRONT)
+    if db.session.scalar(select(Campaign).where(Campaign.title == PREVIOUS_TITLE,
+                                                Campaign.organisation_id == org.id)):
+        return
+    campaign = campaigns.create_campaign(None, org, campaigns.CampaignData(
+        title=PREVIOUS_TITLE, year=PREVIOUS_YEAR, fieldwork_start=date(2023, 9, 5),
+        fieldwork_end=date(2023, 10, 31),
+        description="Vòng khảo sát năm 2023, cùng phiếu hỏi và cùng thiết kế mẫu.",
+        agency_ids=[a for a, _name in campaigns.agency_choices(PREVIOUS_YEAR)],
+        procedure_ids=[p for p, _name in campaigns.procedure_choices()]))
+    campaigns.transition_campaign(None, campaign, CampaignStatus.FIELDING.value)
+    version = questionnaires.create_from_template(None, campaign)
+    if campaign.questionnaire_version_id is None:
+        questionnaires.freeze_version(None, version)
+    _locked_plan(campaign, "Mẫu người dân có hồ sơ đã giải quyết năm 2023", PREVIOUS_YEAR,
+                 20230905)
+    field_work(result, PREVIOUS_TITLE, org.id, seed=20230906, moods=PREVIOUS_MOOD,
+               year=PREVIOUS_YEAR)
+    load_demo_weights(campaign)
+    campaigns.transition_campaign(None, campaign, CampaignStatus.CLOSED.value)
+    result.created = True
 
 
 PACKAGE_TITLE = "Kết quả khảo sát sự hài lòng năm 2024 của Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh"
@@ -369,7 +418,7 @@ def load_package(result: DemoResult) -> None:
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
-    load_sampling_plan, load_field_work, load_weights, load_scorecard,
+    load_sampling_plan, load_field_work, load_weights, load_scorecard, load_previous_year,
     load_package,
 ]
 

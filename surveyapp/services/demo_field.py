@@ -93,8 +93,12 @@ def random_answers(cq, rng: random.Random, mood: float, context: dict) -> dict[s
     return answers
 
 
-def load_field_work(result, campaign_title: str, org_id: int) -> None:
-    """Assign the demo sample and record its interviews; skipped once anything is assigned."""
+def load_field_work(result, campaign_title: str, org_id: int, *, seed: int = SEED,
+                    moods: tuple[float, ...] | None = None, year: int = 2024) -> None:
+    """Assign the demo sample and record its interviews; skipped once anything is assigned.
+
+    ``seed``, ``moods`` and ``year`` let another demo campaign (the previous year's) have its
+    own answers and dates."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.title == campaign_title,
                                                         Campaign.organisation_id == org_id))
     if campaign is None or assignments.locked_plan(campaign) is None:
@@ -115,22 +119,23 @@ def load_field_work(result, campaign_title: str, org_id: int) -> None:
     procedure_codes = {p.name: p.code for p in campaign.procedures}
     strata = sorted({c.stratum for c in cases if c.stratum})
     principal = principal_for_user(interviewer)
-    rng = random.Random(SEED)
-    today = dt.date(2024, 10, 31)
+    moods = moods or tuple(AGENCY_MOOD)
+    rng = random.Random(seed)
+    today = dt.date(year, 10, 31)
     stored = []
     by_case = {r.case.id: r.assignment for r in assignments.case_rows(campaign)}
     for case in cases:
         roll = rng.random()
         if roll > 0.92:
             continue  # still to do
-        mood = AGENCY_MOOD[strata.index(case.stratum) % len(AGENCY_MOOD)] \
+        mood = moods[strata.index(case.stratum) % len(moods)] \
             if case.stratum in strata else 4.0
-        settled = dt.date(2024, 1, 2) + dt.timedelta(days=rng.randrange(0, 290))
+        settled = dt.date(year, 1, 2) + dt.timedelta(days=rng.randrange(0, 290))
         context = {"agency": agency_codes.get(case.stratum or ""),
                    "procedure": procedure_codes.get(case.data.get("Thủ tục", "")),
                    "submitted": settled - dt.timedelta(days=rng.randrange(1, 20)),
                    "settled": settled, "today": today}
-        started = dt.datetime(2024, 9, 3, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))) + \
+        started = dt.datetime(year, 9, 3, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))) + \
             dt.timedelta(days=rng.randrange(0, 55), minutes=rng.randrange(0, 540))
         if roll > 0.85:
             disposition, answers = rng.choice([Disposition.REFUSAL, Disposition.NON_CONTACT]), {}

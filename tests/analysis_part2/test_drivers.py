@@ -47,8 +47,12 @@ def test_min_share_leaves_out_respondents_with_too_few_valid_items():
     s = respondent_scores(index, data, min_share=0.5)
     assert math.isnan(s["a"][0]) and s["a"][1] == pytest.approx(2 / 3)
     assert respondent_scores(index, data, min_share=0.3)["a"][0] == 1.0
+    # 0: any valid item; a respondent with none stays unscored
+    lone = respondent_scores(index, {"a1": ["5", "na"], "a2": ["dk", None], "a3": [None, "dk"]},
+                             min_share=0)
+    assert lone["a"][0] == 1.0 and math.isnan(lone["a"][1])
     with pytest.raises(DataError):
-        respondent_scores(index, data, min_share=0)
+        respondent_scores(index, data, min_share=-0.1)
 
 
 def test_summed_dimensions_are_prorated_over_valid_items():

@@ -141,3 +141,22 @@ def test_macros_draw_valid_svg_scaled_to_the_container(app):
         texts = [t.text for t in ET.fromstring(str(macros.dot_plot(g_dot, "d"))).iter(
             f"{SVG}text")]
         assert "A & B" in texts and "0,5" in texts   # Vietnamese decimal comma on the axis
+
+
+def test_coefficient_plot_spans_zero_and_draws_its_line(app):
+    # all effects positive: the axis is stretched to include 0, the line of no association
+    items = [{"label": "a", "estimate": 0.10, "ci_low": 0.05, "ci_high": 0.15},
+             {"label": "b", "estimate": 0.40, "ci_low": 0.30, "ci_high": 0.50},
+             {"label": "c", "estimate": None, "ci_low": None, "ci_high": None}]
+    g = charts.coefficient_plot(items)
+    assert g["kind"] == "coef" and [p["label"] for p in g["points"]] == ["b", "a"]
+    x = _axis(g)
+    assert g["ticks"][0]["value"] <= 0 and g["zero_x"] == pytest.approx(x(0.0), abs=0.06)
+    assert g["points"][1]["x_low"] == pytest.approx(x(0.05), abs=0.06)
+    assert charts.coefficient_plot([items[2]]) is None
+    with app.test_request_context():
+        macros = app.jinja_env.get_template("_macros/charts.html").module
+        svg = ET.fromstring(str(macros.coefficient_plot(g, "hệ số")))
+    zero = [ln for ln in svg.iter(f"{SVG}line") if ln.get("data-role") == "zero"]
+    assert len(zero) == 1 and float(zero[0].get("x1")) == g["zero_x"]
+    assert len(svg.findall(f".//{SVG}circle")) == 2

@@ -179,6 +179,14 @@ MATRIX: dict[str, Expect] = {
     "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
     "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
     "scorecards.export": Expect(SAMPLING_VIEWERS, ADMIN),
+    # The data explorer, cross-tabs and key drivers (issue 10): the organisation's analysts
+    # and admins; not field staff, never the UBND office (interview-level data).
+    "explorer.index": Expect(ADMIN | EDITORS, ADMIN),
+    "explorer.export": Expect(ADMIN | EDITORS, ADMIN),
+    "explorer.crosstab": Expect(ADMIN | EDITORS, ADMIN),
+    "explorer.crosstab_export": Expect(ADMIN | EDITORS, ADMIN),
+    "explorer.drivers": Expect(ADMIN | EDITORS, ADMIN),
+    "explorer.drivers_export": Expect(ADMIN | EDITORS, ADMIN),
     # Submission packages (issue 11): the world's versions are submitted. Analysts and org
     # admins prepare; the org admin (the organisation's head) approves and submits; the
     # office reads submitted versions of every organisation and receives, returns, accepts,
