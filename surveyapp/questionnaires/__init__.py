@@ -10,6 +10,7 @@ Public API::
     compile_questionnaire(q) -> CompiledQuestionnaire      # cache per version
     validate_answers(q, answers, language="vi") -> {name: message}
     check_answers(q, answers) -> {name: AnswerError}       # both languages
+    check_and_compute(q, answers) -> ({name: AnswerError}, Evaluation | None)  # one pass
     compute(q, answers) -> Evaluation(relevant, calculated)
     read_xlsform(source) -> (Questionnaire, [XLSFormProblem])   # raises XLSFormError
     write_xlsform(q, target)
@@ -22,6 +23,7 @@ from .answers import (
     CompiledQuestionnaire,
     Evaluation,
     QuestionnaireInvalid,
+    check_and_compute,
     check_answers,
     compile_questionnaire,
     compute,
@@ -46,8 +48,8 @@ from .xlsform import XLSFormError, XLSFormProblem, import_summary, read_xlsform,
 __all__ = [
     "CHOICE_TYPES", "LANGUAGES", "QUESTION_TYPES", "RESERVED_CODES", "AnswerError", "Choice",
     "ChoiceList", "CompiledQuestionnaire", "Evaluation", "Group", "Problem", "Question",
-    "Questionnaire", "QuestionnaireFormatError", "QuestionnaireInvalid", "check_answers",
-    "compile_questionnaire", "compute", "errors", "validate_answers",
+    "Questionnaire", "QuestionnaireFormatError", "QuestionnaireInvalid", "check_and_compute",
+    "check_answers", "compile_questionnaire", "compute", "errors", "validate_answers",
     "validate_questionnaire", "warnings", "XLSFormError", "XLSFormProblem", "read_xlsform",
     "write_xlsform", "standard_template", "import_summary",
 ]

@@ -307,10 +307,19 @@ def check_answers(q, answers: Any, *, today=None,
     reused).  ``agencies``/``procedures`` are optional collections of valid codes for the
     pickers.  A non-object ``answers`` gives one error under the key ``""``.
     """
+    return check_and_compute(q, answers, today=today, agencies=agencies,
+                             procedures=procedures)[0]
+
+
+def check_and_compute(q, answers: Any, *, today=None, agencies=None,
+                      procedures=None) -> tuple[dict[str, AnswerError], Evaluation | None]:
+    """:func:`check_answers` and the :func:`compute` it is based on, from one evaluation of
+    the relevance (the submission API needs both); the evaluation is None when ``answers``
+    is not an object."""
     cq = _as_compiled(q)
     if not isinstance(answers, Mapping) or not all(isinstance(k, str) for k in answers):
         return {"": _err("not_object", "Answers must be an object {question name: value}",
-                         "Câu trả lời phải là một đối tượng {tên câu hỏi: giá trị}")}
+                         "Câu trả lời phải là một đối tượng {tên câu hỏi: giá trị}")}, None
     result: dict[str, AnswerError] = {}
     for name in answers:
         item = cq.items.get(name)
@@ -365,7 +374,7 @@ def check_answers(q, answers: Any, *, today=None,
                 en = msg.get("en") or msg.get("vi") or "The answer is not allowed"
                 vi = msg.get("vi") or msg.get("en") or "Câu trả lời không hợp lệ"
                 result[name] = _err("constraint", en, vi)
-    return result
+    return result, evaluation
 
 
 def validate_answers(q, answers: Any, *, language: str = "vi", today=None,

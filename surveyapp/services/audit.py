@@ -70,16 +70,25 @@ def record(actor: User | None, action: AuditAction, obj=None, *, before: dict | 
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
+def event_row(actor: User | None, action: AuditAction, *, object_type: str, object_id: str,
+              before: dict | None = None, after: dict | None = None,
+              organisation_id: int | None = None, summary: str = "") -> dict:
+    """The column values of the same event as :func:`record` (for Core INSERTs)."""
+    values = _event_values(actor, action, None, before=before, after=after,
+                           organisation_id=organisation_id, summary=summary,
+                           object_type=object_type, object_id=object_id)
+    values["created_at"] = utcnow()
+    return values
+
+
 def insert_event(actor: User | None, action: AuditAction, *, object_type: str, object_id: str,
                  before: dict | None = None, after: dict | None = None,
                  organisation_id: int | None = None, summary: str = "") -> None:
     """The same event as :func:`record`, written at once as a Core INSERT in the caller's
     transaction (for hot paths such as the submission API: no unit-of-work bookkeeping)."""
-    values = _event_values(actor, action, None, before=before, after=after,
-                           organisation_id=organisation_id, summary=summary,
-                           object_type=object_type, object_id=object_id)
-    values["created_at"] = utcnow()
-    db.session.connection().execute(_INSERT_EVENT, values)
+    db.session.connection().execute(_INSERT_EVENT, event_row(
+        actor, action, object_type=object_type, object_id=object_id, before=before,
+        after=after, organisation_id=organisation_id, summary=summary))
 
 
 @dataclass(frozen=True)

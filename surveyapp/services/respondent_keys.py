@@ -34,9 +34,14 @@ def hash_key() -> bytes:
     return hmac.new(secret, b"surveyapp respondent key v1", hashlib.sha256).digest()
 
 
+def key_of(respondent: dict | None) -> str | None:
+    """The keyed hash of a respondent's contact data (None if no usable contact)."""
+    return respondent_key(respondent, hash_key())
+
+
 def store_key(conn, version_id: int, campaign_id: int, respondent: dict | None) -> None:
     """Insert the keyed hash of one version's respondent (nothing if no usable contact)."""
-    key_hash = respondent_key(respondent, hash_key())
+    key_hash = key_of(respondent)
     if key_hash is not None:
         conn.execute(_INSERT_KEY, {"version_id": version_id, "campaign_id": campaign_id,
                                    "key_hash": key_hash})

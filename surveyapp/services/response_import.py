@@ -251,10 +251,6 @@ class _ImportLookups(interviews.Lookups):
         return self.version_ref if version_id == self.version_ref.id else \
             interviews._version_ref(version_id)
 
-    def walk_in_allowed(self, campaign) -> bool:
-        return self.walk_in if campaign.id == self.campaign_ref.id else \
-            interviews._walk_in_allowed(campaign)
-
 
 def _principal(actor, campaign: Campaign) -> Principal:
     """The web user as themselves; the command line acts as the campaign's supervisor."""

@@ -94,6 +94,42 @@ def test_a_new_interview_is_stored_once_with_its_receipt(client, world, token):
                  AuditEvent.object_id == str(interview.id)) == 1
 
 
+def test_a_new_interview_writes_all_its_rows_in_its_one_transaction(client, world, token):
+    """Interview, version 1, identifying data, respondent key and audit event, each pointing
+    at the others (on PostgreSQL they go in as one statement, elsewhere one by one)."""
+    from surveyapp.models import RespondentKey, User
+
+    data = payload(world)
+    assert post(client, token, data).status_code == 201
+    interview = _db.session.scalar(sa.select(Interview).where(Interview.uuid == data["uuid"]))
+    (version,) = interview.versions
+    assert version.number == 1 and version.paradata == data["paradata"]
+    assert version.calculated == {} and version.content_sha256 == interview.receipt
+    interviewer = _db.session.scalar(sa.select(User).where(User.login == world.interviewer))
+    assert interview.interviewer_id == interviewer.id == version.submitted_by_id
+    respondent = _db.session.scalar(sa.select(InterviewRespondent).where(
+        InterviewRespondent.version_id == version.id))
+    assert respondent.data == data["respondent"] and respondent.conflict_id is None
+    key = _db.session.scalar(sa.select(RespondentKey).where(
+        RespondentKey.version_id == version.id))
+    assert key.campaign_id == world.campaign and len(key.key_hash) == 64
+    event = _db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.object_type == "interview", AuditEvent.object_id == str(interview.id)))
+    assert event.action == "create" and event.organisation_id == world.org
+    assert event.actor_id == interviewer.id and event.actor_label == world.interviewer
+    assert event.after == {"uuid": data["uuid"], "version": 1, "receipt": interview.receipt,
+                           "disposition": "complete"}
+    # Without identifying data: neither their row nor a key, the rest the same.
+    bare = payload(world, 1)
+    del bare["respondent"]
+    assert post(client, token, bare).status_code == 201
+    other = _db.session.scalar(sa.select(Interview).where(Interview.uuid == bare["uuid"]))
+    assert count(InterviewRespondent, InterviewRespondent.version_id == other.current.id) == 0
+    assert count(RespondentKey, RespondentKey.version_id == other.current.id) == 0
+    assert count(AuditEvent, AuditEvent.object_id == str(other.id)) == 1
+    assert count(Interview) == 2 and count(InterviewVersion) == 2
+
+
 def test_an_identical_resend_answers_200_with_the_same_body_and_stores_nothing(
         client, world, token):
     data = payload(world)
