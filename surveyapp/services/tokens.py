@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, ValidationFailed
@@ -61,14 +61,19 @@ def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
     return token
 
 
+# Built once (bound per call): the token with its organisation and its user, and the user's
+# memberships that make the request's principal — one query on every API request.
+_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).joinedload(User.memberships),
+                     joinedload(ApiToken.organisation)))
+
+
 def authenticate_token(raw: str, now: datetime | None = None) -> ApiToken | None:
     """The live token matching ``raw`` (recording its last use), or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
-        .options(joinedload(ApiToken.user)))
+    token = db.session.scalars(_BY_HASH, {"token_hash": hash_token(raw)}).unique().one_or_none()
     if token is None or token.revoked_at is not None:
         return None
     if token.organisation is not None and not token.organisation.active:

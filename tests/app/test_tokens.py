@@ -49,6 +49,24 @@ def test_token_reads_the_api_within_its_scope(app, db, client, runner, setup):
         assert db.session.scalar(select(ApiToken)).last_used_at is not None
 
 
+def test_a_users_token_acts_with_every_role_of_the_user(app, db, client, runner, setup):
+    """The token, its user and the user's memberships come in one query (a joined load):
+    every membership must be there, in every organisation."""
+    from surveyapp.models import Membership
+
+    with app.app_context():
+        other = builders.make_org("Hội Liên hiệp Phụ nữ thử")
+        user = builders.make_user("minh", other, Role.SUPERVISOR, Role.INTERVIEWER)
+        db.session.add(Membership(user_id=user.id, organisation_id=setup,
+                                  role=Role.ANALYST.value))
+        db.session.commit()
+        other_id = other.id
+    raw = runner.invoke(args=["tokens", "create", "--user", "minh",
+                              "--scope", "campaigns:read"]).output.strip()
+    roles = client.get("/api/v1/me", headers=bearer(raw)).json["roles"]
+    assert roles == {str(setup): ["analyst"], str(other_id): ["interviewer", "supervisor"]}
+
+
 def test_organisation_token_without_a_user(app, db, client, runner, setup):
     raw = runner.invoke(args=["tokens", "create", "--org", str(setup),
                               "--scope", "campaigns:read"]).output.strip()
