@@ -23,6 +23,7 @@ from ..models._types import as_utc
 from ..models.codes import PACKAGE_STATUS_LABELS, PackageStatus
 from ..reporting import tabular
 from .deadlines import CITY_TZ
+from .submissions import newest_per_package
 
 ACCEPTED = (PackageStatus.ACCEPTED.value, PackageStatus.PUBLISHED.value)
 PERIODS = ("year", "q1", "q2", "q3", "q4")
@@ -35,12 +36,7 @@ def accepted_versions(year: int) -> list[PackageVersion]:
         select(PackageVersion).join(SubmissionPackage)
         .where(SubmissionPackage.year == year, PackageVersion.status.in_(ACCEPTED))
         .order_by(SubmissionPackage.organisation_id, PackageVersion.number.desc()))
-    seen: set[int] = set()
-    out = []
-    for v in versions:
-        if v.package_id not in seen:
-            seen.add(v.package_id)
-            out.append(v)
+    out = newest_per_package(list(versions))
     out.sort(key=lambda v: v.package.organisation.name)
     return out
 

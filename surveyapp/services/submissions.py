@@ -306,8 +306,11 @@ def published_versions(year: int | None = None, organisation_id: int | None = No
         query = query.where(PackageVersion.id.in_(
             select(PackageAgency.version_id).where(PackageAgency.agency_code == agency_code)))
     versions = list(db.session.scalars(query))
-    if not current_only:
-        return versions
+    return newest_per_package(versions) if current_only else versions
+
+
+def newest_per_package(versions: list[PackageVersion]) -> list[PackageVersion]:
+    """The first version of each package in ``versions`` (ordered newest first), in order."""
     seen: set[int] = set()
     out = []
     for v in versions:

@@ -25,7 +25,6 @@ from surveyapp.models import (
     Campaign,
     Notification,
     Organisation,
-    PackageAgency,
     PackageFinding,
     PackageVersion,
     ScorecardRow,
@@ -33,7 +32,7 @@ from surveyapp.models import (
     SubmissionPackage,
     User,
 )
-from surveyapp.models.codes import PACKAGE_TRANSITIONS, PackageStatus
+from surveyapp.models.codes import PACKAGE_TRANSITIONS
 from surveyapp.services import demo, package_workflow, submissions
 from surveyapp.services.submissions import AgencyText, PackageFailed
 

@@ -30,7 +30,8 @@ def _step(page, target, comment=None):
         form.locator("textarea[name=comment]").fill(comment)
     form.locator(f"[data-testid=do-{target}]").click()
     page.wait_for_load_state()
-    assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()
+    errors = page.locator(".alert-danger")
+    assert errors.count() == 0, errors.all_inner_texts()
 
 
 def _status(page) -> str:
