@@ -118,8 +118,8 @@ def _schemas() -> dict:
         "Submission": _obj({
             "uuid": {"type": "string", "format": "uuid",
                      "description": "Made on the device when the interview starts."},
-            "assignment_id": _null(INTEGER),
-            "questionnaire_version_id": INTEGER,
+            "assignment_id": _null(ID),
+            "questionnaire_version_id": ID,
             "started_at": DATETIME, "finished_at": DATETIME,
             "disposition": {"type": "string", "enum": [d.value for d in Disposition]},
             "answers": {"type": "object", "description": "Question name → answer."},
