@@ -14,7 +14,12 @@ Not a test: it prints figures. What it does, all on this machine's loopback:
    same interview at once (``--resend-share``; must come back 200, not stored twice);
 4. prints submissions per second, latency p50 / p90 / p99 / max, the status counts and the
    number of interviews stored in the database at the end, which must equal the number of
-   distinct interviews sent (exit status 1 otherwise).
+   distinct interviews sent (exit status 1 otherwise);
+5. prints where the CPU went during the timed run (read from /proc, so Linux only): the
+   clients' own CPU, the gunicorn workers', PostgreSQL's (the benchmark database's backends
+   and the server's own processes), the rest of the machine (kernel threads, anything else
+   running) and its idle share — so a reader can tell whether the load
+   generator, the app or the database is the limit.
 
 Usage::
 
@@ -97,6 +102,8 @@ def _client_process(port, info, jobs, resend_share, threads, seed, out_queue):
     """One client process: ``threads`` clients, each with a keep-alive connection."""
     import random
 
+    import resource
+
     results = []
     lock = threading.Lock()
     headers = {"Authorization": f"Bearer {info['token']}", "Content-Type": "application/json"}
@@ -132,7 +139,8 @@ def _client_process(port, info, jobs, resend_share, threads, seed, out_queue):
         t.start()
     for t in ts:
         t.join()
-    out_queue.put(results)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out_queue.put((results, usage.ru_utime + usage.ru_stime))
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -146,6 +154,71 @@ def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start listening in time")
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as f:
+        values = [int(x) for x in f.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / _TICK, idle / _TICK
+
+
+class CpuMeter:
+    """CPU of the gunicorn processes, the database's backends and the machine over a span."""
+
+    def __init__(self, gunicorn_pid: int, url: str, database: str):
+        import sqlalchemy as sa
+
+        self.gunicorn_pid = gunicorn_pid
+        self.database = database
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    def _backends(self) -> list[int]:
+        import sqlalchemy as sa
+
+        with self.engine.connect() as conn:
+            # The benchmark database's backends and the server's own processes (WAL
+            # writer, checkpointer...), not other databases' backends.
+            return list(conn.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE (datname = :d OR datname IS NULL) "
+                "AND pid <> pg_backend_pid()"), {"d": self.database}).scalars())
+
+    def sample(self) -> dict:
+        app = [self.gunicorn_pid, *_children(self.gunicorn_pid)]
+        backends = self._backends()
+        return {"app": {p: _process_cpu(p) for p in app},
+                "db": {p: _process_cpu(p) for p in backends}, "machine": _machine_cpu()}
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict:
+        def delta(kind):  # processes present at the end (a pool keeps its connections)
+            return sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+
+        busy = after["machine"][0] - before["machine"][0]
+        idle = after["machine"][1] - before["machine"][1]
+        return {"app": delta("app"), "db": delta("db"), "busy": busy, "idle": idle}
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -195,15 +268,21 @@ def main() -> int:
                                args=(port, info, chunk, args.resend_share, per_proc, k, q))
                 p.start()
                 procs.append(p)
-            results = []
+            results, client_cpu = [], 0.0
             for _ in procs:
-                results.extend(q.get())
+                part, cpu = q.get()
+                results.extend(part)
+                client_cpu += cpu
             for p in procs:
                 p.join()
-            return results, time.perf_counter() - t0
+            return results, time.perf_counter() - t0, client_cpu
 
         run_batch(10_000_000, args.warmup)  # connections, worker imports, caches
-        results, elapsed = run_batch(0, args.interviews)
+        meter = CpuMeter(gunicorn.pid, url, name)
+        before = meter.sample()
+        results, elapsed, client_cpu = run_batch(0, args.interviews)
+        cpu = CpuMeter.spent(before, meter.sample())
+        meter.engine.dispose()
 
         import sqlalchemy as sa
 
@@ -231,6 +310,7 @@ def main() -> int:
     for _, s in results:
         statuses[s] = statuses.get(s, 0) + 1
     sent = args.interviews + args.warmup
+    rest = max(0.0, cpu["busy"] - client_cpu - cpu["app"] - cpu["db"])
     figures = {
         "interviews": args.interviews,
         "requests": len(results),
@@ -247,6 +327,14 @@ def main() -> int:
         "stored_interviews": stored,
         "stored_versions": versions,
         "expected": sent,
+        # CPU seconds during the timed run, and per request in ms
+        "cpu_s": {"clients": round(client_cpu, 2), "gunicorn": round(cpu["app"], 2),
+                  "postgres": round(cpu["db"], 2),
+                  "rest_of_machine": round(rest, 2), "idle": round(cpu["idle"], 2)},
+        "cpu_ms_per_request": {
+            k: round(1000 * v / max(1, len(results)), 2)
+            for k, v in (("clients", client_cpu), ("gunicorn", cpu["app"]),
+                         ("postgres", cpu["db"]), ("rest_of_machine", rest))},
     }
     print(json.dumps(figures, indent=2))
     ok = stored == sent and versions == sent and set(statuses) <= {200, 201}
