@@ -996,18 +996,28 @@ def compute_index(
     tq = float(stats.t.ppf(0.5 + confidence_level / 2, df)) if df > 0 else math.nan
     se_all = np.where(np.isfinite(flat), np.sqrt(np.maximum(var, 0.0)), np.nan)
 
+    # the per-row numbers as arrays first: thousands of rows for hundreds of agencies
+    fin_all = np.all(np.isfinite(A_all), axis=2)
+    A0 = np.where(fin_all[:, :, None], A_all, 0.0)
+    mx_all = np.where(fin_all, A0 @ item_max, np.nan).tolist()
+    mn_all = np.where(fin_all, A0 @ item_min, np.nan).tolist()
+    measured_all = np.where(fin_all, (A0 != 0).sum(axis=2), 0).tolist()
+    se_dk = se_all.reshape(D, K)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        neff_all = np.where((se_dk > 0) & np.isfinite(s2), s2 / se_dk ** 2, np.nan)
+        deff_all = np.where(np.isfinite(neff_all) & (neff_all > 0), n_node / neff_all, np.nan)
+    lo_all, hi_all = (est - tq * se_dk).tolist(), (est + tq * se_dk).tolist()
+    est_l, se_l, unw_l = est.tolist(), se_dk.tolist(), unw.tolist()
+    neff_l, deff_l = neff_all.tolist(), deff_all.tolist()
+    n_l, dfd_l, counts_l = n_node.tolist(), df_dom.tolist(), counts.tolist()
+    dec = definition.display_decimals
     rows = []
     for d in range(D):
         display: dict[str, float] = {}
         for k, (name, level, parent, obj) in enumerate(nodes):
-            i = d * K + k
-            a = A_all[d, k]
-            e = est[d, k]
-            se = se_all[i] if np.isfinite(e) else math.nan
-            fin = np.all(np.isfinite(a))
-            mx = float(np.where(a != 0, a, 0) @ item_max) if fin else math.nan
-            mn = float(np.where(a != 0, a, 0) @ item_min) if fin else math.nan
-            dec = definition.display_decimals
+            e = est_l[d][k]
+            fin = bool(fin_all[d, k])
+            mx = mx_all[d][k]
             if dec is None:
                 disp = e
             elif level == "item":
@@ -1026,9 +1036,6 @@ def compute_index(
                 else:
                     disp = _round_half_up(e, dec)
             display[name] = disp
-            n_eff = s2[d, k] / se ** 2 if se and se > 0 and np.isfinite(s2[d, k]) else math.nan
-            deff = n_node[d, k] / n_eff if n_eff and np.isfinite(n_eff) and n_eff > 0 \
-                else math.nan
             band = note = None
             top = level == "overall" or (level == "dimension" and definition.overall is None)
             if top and definition.bands is not None:
@@ -1036,16 +1043,14 @@ def compute_index(
                 note = definition.bands.note(mx)
             extra = {}
             if level == "item":
-                j = item_pos[name]
-                extra = dict(na=int(counts[d, j, 1]), dk=int(counts[d, j, 2]),
-                             missing=int(counts[d, j, 3]))
+                c = counts_l[d][item_pos[name]]
+                extra = dict(na=c[1], dk=c[2], missing=c[3])
             rows.append(IndexRow(
                 domain=labels[d], node=name, level=level, parent=parent,
-                estimate=float(e), se=float(se), ci_low=float(e - tq * se),
-                ci_high=float(e + tq * se), df=df, df_domain=float(df_dom[d, k]),
-                n=int(n_node[d, k]), n_effective=float(n_eff), deff=float(deff),
-                unweighted=float(unw[d, k]), minimum=mn, maximum=mx, display=float(disp),
-                items_measured=int(np.sum(a != 0)) if fin else 0, band=band,
+                estimate=e, se=se_l[d][k], ci_low=lo_all[d][k], ci_high=hi_all[d][k], df=df,
+                df_domain=dfd_l[d][k], n=n_l[d][k], n_effective=neff_l[d][k],
+                deff=deff_l[d][k], unweighted=unw_l[d][k], minimum=mn_all[d][k], maximum=mx,
+                display=float(disp), items_measured=measured_all[d][k], band=band,
                 band_note=note, **extra))
     return IndexResult(definition, tuple(rows), float(confidence_level), df, by_names, method,
                        covariance)

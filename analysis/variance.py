@@ -22,6 +22,7 @@ Single-PSU strata follow R's ``survey.lonely.psu`` vocabulary; see
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -378,29 +379,41 @@ def domain_psu_counts(
 # ---------------------------------------------------------------- many domain scores
 @dataclass(frozen=True, eq=False)
 class ScoreFactor:
-    """The covariance of many domain scores in factored form, ``B' diag(weight) B``.
+    """The covariance of many domain scores in factored form.
 
-    ``B = matrix - basis @ coef`` has one row per sampling unit of every stage (the units'
-    centred score totals, :func:`domain_score_factor`) and one column per score, so any
-    block of the covariance costs only its own columns: :meth:`covariance` of a few
-    columns never forms the full matrix, :meth:`variances` gives its diagonal.
+    Every score (column) has, at each sampling unit of every stage (row), a centred unit
+    total ``B[c, a]``, and the covariance is ``sum_c weight_c B[c, a] B[c, b]``. A domain's
+    score is zero outside it, so ``B`` is stored sparsely: the units holding rows of the
+    domain carry their deviation from the stratum mean (``matrix``), and the other units of
+    a stratum the domain lies in share one value, minus that mean (``alpha``, per stratum
+    and column). Where a domain holds most units of a stratum, the remaining units are
+    stored explicitly in ``matrix`` instead (``alpha`` zero), which keeps the storage
+    within twice the (domain, unit) totals and the zero variance of identical totals exact.
 
     Attributes
     ----------
     matrix : scipy.sparse.csc_matrix (units, m)
-        Centred unit totals of the domain scores (a domain's column is non-zero only in the
-        strata its rows lie in).
+        The stored centred totals.
+    rmat : scipy.sparse.csc_matrix (units, m)
+        ``alpha`` of the unit's stratum at the stored entries of ``alpha`` blocks (zero
+        elsewhere): what the implicit units' value is corrected by where a unit is stored.
+    alpha : scipy.sparse.csc_matrix (strata of every stage, m)
+    unit_stratum : (units,) int
+        Stratum (row of ``alpha``) of every unit.
     weight : (units,) float
         ``f n / (n - 1)`` times the multiplier of the stage, lonely-PSU rules applied.
     basis, coef : (units, q) and (q, m) float, or None
         Calibrated designs: the centred unit totals of the calibration basis and each
-        score's coefficients, the residual part ``basis @ coef`` being dense.
+        score's coefficients; ``B - basis @ coef`` is then the residuals' centred totals.
     defined : bool
         False where R gives NaN for every entry (``lonely_psu="average"`` when a unit's
         strata all have a single PSU).
     """
 
     matrix: Any
+    rmat: Any
+    alpha: Any
+    unit_stratum: np.ndarray
     weight: np.ndarray
     basis: np.ndarray | None = None
     coef: np.ndarray | None = None
@@ -412,13 +425,14 @@ class ScoreFactor:
 
     def combine(self, coefficients: Any) -> ScoreFactor:
         """The factor of linear combinations ``scores @ coefficients`` (an (m, m') matrix,
-        dense or sparse) of the columns."""
+        dense or sparse) of columns sharing their units (one domain's scores)."""
         import scipy.sparse as sp
 
         c = sp.csc_matrix(coefficients)
         coef = None if self.coef is None else np.asarray((c.T @ self.coef.T).T)
-        return ScoreFactor(sp.csc_matrix(self.matrix @ c), self.weight, self.basis, coef,
-                           self.defined)
+        return dataclasses.replace(self, matrix=sp.csc_matrix(self.matrix @ c),
+                                   rmat=sp.csc_matrix(self.rmat @ c),
+                                   alpha=sp.csc_matrix(self.alpha @ c), coef=coef)
 
     @staticmethod
     def hstack(factors: Sequence[ScoreFactor]) -> ScoreFactor:
@@ -429,14 +443,21 @@ class ScoreFactor:
         coef = None
         if first.basis is not None:
             coef = np.hstack([f.coef for f in factors])  # type: ignore[misc]
-        return ScoreFactor(sp.hstack([f.matrix for f in factors], format="csc"),
-                           first.weight, first.basis, coef, all(f.defined for f in factors))
+        return dataclasses.replace(
+            first, matrix=sp.hstack([f.matrix for f in factors], format="csc"),
+            rmat=sp.hstack([f.rmat for f in factors], format="csc"),
+            alpha=sp.hstack([f.alpha for f in factors], format="csc"), coef=coef,
+            defined=all(f.defined for f in factors))
 
-    def _dense(self, ix: np.ndarray) -> np.ndarray:
-        b = self.matrix[:, ix].toarray()
-        if self.basis is not None:
-            b -= self.basis @ self.coef[:, ix]  # type: ignore[index]
-        return b
+    def _pieces(self, ix: np.ndarray):
+        import scipy.sparse as sp
+
+        X, R, A = self.matrix[:, ix], self.rmat[:, ix], self.alpha[:, ix]
+        n_units, n_strata = len(self.weight), self.alpha.shape[0]
+        P = sp.csr_matrix((self.weight, (np.arange(n_units), self.unit_stratum)),
+                          shape=(n_units, n_strata))  # weighted unit -> stratum
+        wh = np.bincount(self.unit_stratum, weights=self.weight, minlength=n_strata)
+        return X, R, A, P, wh
 
     def covariance(self, columns: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """The (k, k) covariance of ``columns`` (all of them when ``None``)."""
@@ -444,25 +465,61 @@ class ScoreFactor:
               else np.asarray(columns, dtype=np.int64).reshape(-1))
         if not self.defined:
             return np.full((len(ix), len(ix)), np.nan)
-        if self.basis is None:
-            m = self.matrix[:, ix]
-            return np.asarray((m.T @ m.multiply(self.weight[:, None]).tocsc()).toarray())
-        b = self._dense(ix)
-        return (b * self.weight[:, None]).T @ b
+        if self.basis is not None:
+            return self._dense_covariance(ix)
+        X, R, A, P, wh = self._pieces(ix)
+        w = self.weight[:, None]
+        XW = X.multiply(w).tocsc()
+        RW = R.multiply(w).tocsc()
+        # B = X + Q with Q = P A - R: alpha on the implicit units of each stratum only
+        t1 = XW.T @ X
+        PX = P.T @ X
+        t2 = PX.T @ A - XW.T @ R
+        PR = P.T @ R
+        t4 = A.T @ A.multiply(wh[:, None]).tocsc() - A.T @ PR - PR.T @ A + RW.T @ R
+        return np.asarray((t1 + t2 + t2.T + t4).toarray())
 
     def variances(self) -> np.ndarray:
         """The diagonal of the covariance: the variance of every column."""
         if not self.defined:
             return np.full(self.n_columns, np.nan)
-        if self.basis is None:
-            m = self.matrix
-            return np.asarray(m.multiply(m).T @ self.weight).reshape(-1)
-        out = np.empty(self.n_columns)
-        step = max(1, _CHUNK // max(self.matrix.shape[0], 1))
-        for c0 in range(0, self.n_columns, step):
-            ix = np.arange(c0, min(self.n_columns, c0 + step))
-            b = self._dense(ix)
-            out[ix] = self.weight @ (b * b)
+        if self.basis is not None:
+            out = np.empty(self.n_columns)
+            step = max(1, _CHUNK // max(len(self.weight), 1))
+            for c0 in range(0, self.n_columns, step):
+                ix = np.arange(c0, min(self.n_columns, c0 + step))
+                for r0, r1 in self._row_chunks(len(ix)):
+                    b = self._dense_rows(ix, r0, r1)
+                    out[ix] = (0.0 if r0 == 0 else out[ix]) + self.weight[r0:r1] @ (b * b)
+            return out
+        X, R, A, P, wh = self._pieces(np.arange(self.n_columns))
+        w = self.weight
+
+        def colsum(m) -> np.ndarray:
+            return np.asarray(m.sum(axis=0)).reshape(-1)
+
+        d1 = np.asarray(X.multiply(X).T @ w).reshape(-1)
+        d2 = colsum((P.T @ X).multiply(A)) - np.asarray(X.multiply(R).T @ w).reshape(-1)
+        d4 = (np.asarray(A.multiply(A).T @ wh).reshape(-1) - 2 * colsum(A.multiply(P.T @ R))
+              + np.asarray(R.multiply(R).T @ w).reshape(-1))
+        return d1 + 2 * d2 + d4
+
+    # calibrated designs: the residuals' totals are dense, so they are formed block by block
+    def _row_chunks(self, k: int):
+        n = len(self.weight)
+        step = max(1, _CHUNK // max(k, 1))
+        return [(r0, min(n, r0 + step)) for r0 in range(0, n, step)]
+
+    def _dense_rows(self, ix: np.ndarray, r0: int, r1: int) -> np.ndarray:
+        b = (self.matrix[r0:r1][:, ix].toarray() - self.rmat[r0:r1][:, ix].toarray()
+             + self.alpha[:, ix].tocsr()[self.unit_stratum[r0:r1]].toarray())
+        return b - self.basis[r0:r1] @ self.coef[:, ix]  # type: ignore[index]
+
+    def _dense_covariance(self, ix: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(ix), len(ix)))
+        for r0, r1 in self._row_chunks(len(ix)):
+            b = self._dense_rows(ix, r0, r1)
+            out += (b * self.weight[r0:r1, None]).T @ b
         return out
 
 
@@ -475,8 +532,8 @@ def domain_score_factor(design: SurveyDesign, scores: np.ndarray, dom: np.ndarra
     design). The covariance of any of these columns equals ``score_covariance`` of the
     matrix of all of them -- the same strata, PSU totals, two-pass centring, fpc, lonely-PSU
     rules (rows observed: the design's active rows, every row when calibrated) and
-    calibration residuals -- but only the PSUs of the strata a domain has rows in carry its
-    values, so the work and memory are those of the (domain, PSU) totals.
+    calibration residuals -- but only the (domain, PSU) totals are stored, so the work and
+    memory grow with n and those totals, not with n x domains.
 
     Parameters
     ----------
@@ -526,37 +583,65 @@ def domain_score_factor(design: SurveyDesign, scores: np.ndarray, dom: np.ndarra
             coefs.append(c_m.transpose(1, 0, 2).reshape(c_m.shape[1], n_dom * J))
         basis_cols = np.hstack(parts)
         coef = np.vstack(coefs)
-    rows, cols, vals, weights, basis = [], [], [], [], []
-    offset = 0
+    ent: dict[str, list] = {k: [] for k in ("row", "col", "val", "rval", "arow", "acol",
+                                             "aval", "weight", "stratum", "basis")}
+    units = strata = 0
     for s, stage in enumerate(design.stages):
         wgt, uncentred = _stage_weights(design.lonely_psu, s, stage, present)
-        unit, d, v = _centred_domain_totals(stage, x, dom, n_dom, uncentred)
-        rows.append(np.repeat(offset + unit, J))
-        cols.append((d[:, None] * J + np.arange(J)).reshape(-1))
-        vals.append(v.reshape(-1))
-        weights.append(wgt)
+        t = _centred_domain_totals(stage, x, dom, n_dom, uncentred)
+        cols = (t.domain[:, None] * J + np.arange(J)).reshape(-1)
+        ent["row"].append(np.repeat(units + t.unit, J))
+        ent["col"].append(cols)
+        ent["val"].append(t.values.reshape(-1))
+        ent["rval"].append(t.rvalues.reshape(-1))
+        ent["arow"].append(np.repeat(strata + t.alpha_stratum, J))
+        ent["acol"].append((t.alpha_domain[:, None] * J + np.arange(J)).reshape(-1))
+        ent["aval"].append(t.alpha.reshape(-1))
+        ent["weight"].append(wgt)
+        ent["stratum"].append(strata + stage.cluster_stratum)
         if basis_cols is not None:
-            unit_b, _, vb = _centred_domain_totals(
-                stage, basis_cols, np.zeros(design.n_rows, dtype=np.int64), 1, uncentred)
+            tb = _centred_domain_totals(stage, basis_cols, np.zeros(design.n_rows, np.int64), 1,
+                                        uncentred, keep_all=True)
             b = np.zeros((stage.n_clusters, basis_cols.shape[1]))
-            b[unit_b] = vb
-            basis.append(b)
-        offset += stage.n_clusters
-    weight = np.concatenate(weights)
-    matrix = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(offset, n_dom * J))
-    return ScoreFactor(matrix, weight, np.vstack(basis) if basis else None, coef,
+            b[tb.unit] = tb.values
+            ent["basis"].append(b)
+        units += stage.n_clusters
+        strata += stage.n_strata
+    weight = np.concatenate(ent["weight"])
+    m = n_dom * J
+    row, col = np.concatenate(ent["row"]), np.concatenate(ent["col"])
+    matrix = sp.csc_matrix((np.concatenate(ent["val"]), (row, col)), shape=(units, m))
+    # the same pattern as matrix (explicit zeros kept: csc from the same coordinates)
+    rmat = sp.csc_matrix((np.concatenate(ent["rval"]), (row, col)), shape=(units, m))
+    alpha = sp.csc_matrix((np.concatenate(ent["aval"]), (np.concatenate(ent["arow"]),
+                                                          np.concatenate(ent["acol"]))),
+                          shape=(strata, m))
+    return ScoreFactor(matrix, rmat, alpha, np.concatenate(ent["stratum"]), weight,
+                       np.vstack(ent["basis"]) if ent["basis"] else None, coef,
                        bool(np.all(np.isfinite(weight))))
 
 
+@dataclass(frozen=True)
+class _DomainTotals:
+    """One stage's stored centred totals (entries), and the implicit units' values."""
+
+    unit: np.ndarray  # (E,)
+    domain: np.ndarray  # (E,)
+    values: np.ndarray  # (E, J)
+    rvalues: np.ndarray  # (E, J): alpha of the entry's (domain, stratum) block, or 0
+    alpha_stratum: np.ndarray  # (Ka,)
+    alpha_domain: np.ndarray  # (Ka,)
+    alpha: np.ndarray  # (Ka, J): minus the mean, on the units not stored
+
+
 def _centred_domain_totals(stage: Stage, x: np.ndarray, dom: np.ndarray, n_dom: int,
-                           uncentred: np.ndarray):
+                           uncentred: np.ndarray, keep_all: bool = False) -> _DomainTotals:
     """Every unit's centred total of each domain's scores, in the strata the domain has rows.
 
-    Returns ``(unit, domain, values)``: entry e is unit ``unit[e]`` of domain
-    ``domain[e]`` with the (J,) centred totals ``values[e]``; a unit of such a stratum
-    without rows of the domain has total zero, so its centred total is minus the mean.
-    The two-pass mean is R's (as :func:`_add_stage`).
+    A unit without rows of the domain has total zero, so its centred total is minus the
+    stratum mean: stored once per (domain, stratum) as ``alpha`` when such units are the
+    majority of the stratum (else, or with ``keep_all``, stored unit by unit). The
+    two-pass mean is R's (as :func:`_add_stage`).
     """
     n_cl = np.int64(stage.n_clusters)
     inside = np.flatnonzero(dom >= 0)
@@ -573,17 +658,25 @@ def _centred_domain_totals(stage: Stage, x: np.ndarray, dom: np.ndarray, n_dom: 
     kd, kh = gd[starts], gh[starts]
     size = stage.n_psu[kh].astype(np.int64)
     nh = size.astype(float)
-    absent = nh - counts
+    absent = size - counts
+    # implicit when most of the stratum's units are absent (never for uncentred strata)
+    implicit = (absent > counts) & ~uncentred[kh] & (not keep_all)
+    stored = np.where(implicit, counts, size)
     # the units of a stratum have consecutive codes, from first[h]
     first = np.cumsum(stage.n_psu) - stage.n_psu
-    E = int(size.sum())
-    eoff = np.cumsum(size) - size
-    eblock = np.repeat(np.arange(K), size)
-    unit = first[kh][eblock] + np.arange(E) - eoff[eblock]
-    pos = eoff[kidx] + gc - first[gh]
+    E = int(stored.sum())
+    eoff = np.cumsum(stored) - stored
+    eblock = np.repeat(np.arange(K), stored)
+    rank = np.arange(E) - eoff[eblock]  # position among the block's stored entries
+    # explicit blocks hold every unit (in unit order); implicit ones their present units
+    unit = np.where(implicit[eblock], 0, first[kh][eblock] + rank)
+    pos = np.where(implicit[kidx], eoff[kidx] + np.arange(G) - starts[kidx],
+                   eoff[kidx] + gc - first[gh])
+    unit[pos] = gc
     unc = uncentred[kh]
     J = Z.shape[1]
     values = np.empty((E, J))
+    alpha = np.empty((K, J))
     for j in range(J):
         z = Z[:, j]
         zbar = np.bincount(kidx, weights=z, minlength=K) / nh
@@ -597,4 +690,7 @@ def _centred_domain_totals(stage: Stage, x: np.ndarray, dom: np.ndarray, n_dom: 
             sel = unc[kidx]
             v[pos[sel]] = z[sel]
         values[:, j] = v
-    return unit, kd[eblock], values
+        alpha[:, j] = -zbar
+    rvalues = np.where(implicit[eblock][:, None], alpha[eblock], 0.0)
+    return _DomainTotals(unit, kd[eblock], values, rvalues, kh[implicit], kd[implicit],
+                         alpha[implicit])

@@ -104,12 +104,13 @@ def _plain_nodes(df: pd.DataFrame, w: np.ndarray, include_total: bool):
     return labels, np.array(est), np.column_stack(cols), extras
 
 
-def _textbook_covariance(df: pd.DataFrame, U: np.ndarray, fpc: bool) -> np.ndarray:
+def _textbook_covariance(df: pd.DataFrame, U: np.ndarray, fpc: bool,
+                         psu: str = "psu") -> np.ndarray:
     """Stratified one-stage cluster covariance of the column totals of U."""
     V = np.zeros((U.shape[1], U.shape[1]))
     for h, sub in df.groupby("stratum"):
-        psus = sorted(sub.psu.unique())
-        t = np.array([U[(df.psu == p).to_numpy()].sum(axis=0) for p in psus])
+        psus = sorted(sub[psu].unique())
+        t = np.array([U[(df[psu] == p).to_numpy()].sum(axis=0) for p in psus])
         nh = len(psus)
         f = nh / sub.fpc.iloc[0] if fpc else 0.0
         dev = t - t.mean(axis=0)
@@ -150,17 +151,24 @@ def _check(res, labels, est, V, extras, df=None):
     assert np.isnan(full[~ok]).all() and np.isnan(full[:, ~ok]).all()
 
 
+@pytest.mark.parametrize("psu", ["psu", "row"])
 @pytest.mark.parametrize("fpc", [False, True])
 @pytest.mark.parametrize("include_total", [False, True])
-def test_linearisation_equals_the_dense_textbook_computation(fpc, include_total):
+def test_linearisation_equals_the_dense_textbook_computation(fpc, include_total, psu):
+    # psu="row": every respondent its own PSU (a survey without a plan's clusters), so
+    # most PSUs of a stratum hold none of an agency's respondents
     df = _data()
-    des = SurveyDesign.create(df, ids="psu", strata="stratum", weights="w",
-                              fpc="fpc" if fpc else None)
+    df["row"] = np.arange(len(df))
+    df["fpc_row"] = df.groupby("stratum").row.transform("size") * 4
+    des = SurveyDesign.create(df, ids=psu, strata="stratum", weights="w",
+                              fpc=None if not fpc else "fpc" if psu == "psu" else "fpc_row")
     res = compute_index(sipas_index(ITEMS), df, des, by="agency",
                         include_total=include_total)
     labels, est, U, extras = _plain_nodes(df, df.w.to_numpy(), include_total)
     assert not np.isfinite(est[labels.index((("agency", "E"), "q4"))])
-    _check(res, labels, est, _textbook_covariance(df, np.nan_to_num(U), fpc), extras, df)
+    _check(res, labels, est,
+           _textbook_covariance(df.assign(fpc=df.fpc_row) if psu == "row" else df,
+                                np.nan_to_num(U), fpc, psu), extras, df.assign(psu=df[psu]))
     # agencies sharing no stratum are uncorrelated; sharing one, they are not
     f = res.index("SIPAS", {"agency": "F"})
     assert res.covariance[f, res.index("SIPAS", {"agency": "A"})] == 0.0
