@@ -254,8 +254,12 @@ def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
     return moment.astimezone(zone).date()
 
 
-def build_extract(campaign: Campaign, progress=None) -> Dataset:
-    """The analysis extract of the campaign's approved interviews (see the module doc)."""
+def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
+    """The analysis extract of the campaign's approved interviews (see the module doc).
+
+    ``questions``: only these questions' variables (the design variables always); turning
+    every answer of a large campaign into cells is most of the extract's time.
+    """
     rows = list(_rows(campaign))
     if not rows:
         raise _no_rows()
@@ -263,6 +267,8 @@ def build_extract(campaign: Campaign, progress=None) -> Dataset:
         progress(0.25)
     weights = campaign_weights(campaign)
     columns = _columns(_definitions({r.questionnaire_version_id for r in rows}))
+    if questions is not None:
+        columns = [c for c in columns if c.name in questions]
     values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
     fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",
                                               "psu", "pik", "weight")}

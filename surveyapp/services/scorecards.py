@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, ValidationFailed
@@ -102,18 +102,25 @@ def _definition(campaign: Campaign) -> Definition:
     return Definition.from_dict(qv.document)
 
 
-def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Definition):
+def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Definition,
+                   columns=None):
     """(data, design inputs) of the run's respondents from the analysis extract.
 
     ``data`` has one column per question name, one 0/1 column per choice of a multiple
     choice keyed by the extract variable's source (``"<question> = <code>"``), plus
     ``agency`` (the agency question's code), ``stratum``, ``psu`` and ``weight`` (the run's
-    final weight).
+    final weight). ``columns``: only these of the question columns (``None``: all), so
+    only their questions are read into the extract.
     """
-    extract = build_extract(campaign)
+    agency_q = next((q.name for q in definition.questions() if q.type == "agency"), None)
+    questions = None
+    if columns is not None:
+        questions = {q.name for q in definition.questions()
+                     if q.name in columns or any(c.startswith(f"{q.name} = ") for c in columns)}
+        questions.add(agency_q)
+    extract = build_extract(campaign, questions=questions)
     weights = analysis_weights(weight_run)
     by_source = {v.source: v.name for v in extract.variables}
-    agency_q = next((q.name for q in definition.questions() if q.type == "agency"), None)
     if agency_q is None or agency_q not in by_source:
         raise ScorecardFailed(_("The questionnaire has no agency question: scorecards are "
                                 "computed per agency."))
@@ -214,7 +221,8 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
     campaign = weight_run.campaign
     definition = _definition(campaign)
     index, key, version, table = _index_of(campaign, definition, options)
-    data = analysis_frame(campaign, weight_run, definition)
+    data = analysis_frame(campaign, weight_run, definition,
+                          columns={it.column or it.name for it in index.items})
     names = {a.code: a.name for a in campaign.agencies}
     try:
         with warnings.catch_warnings():
@@ -274,13 +282,15 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
     except IntegrityError:
         db.session.rollback()
         raise _number_taken() from None
+    city = _("City total")
+    stored = []
     for position, r in enumerate(result.rows):
         code = None if r.domain is None else r.domain_dict[AGENCY]
         status, reason = _status(flag_of[(code, r.node)])
         rank = ranks.get((code, r.node))
-        db.session.add(ScorecardRow(
+        stored.append(dict(
             run_id=run.id, position=position, agency_code=code,
-            agency_name=_("City total") if code is None else names.get(code, code),
+            agency_name=city if code is None else names.get(code, code),
             node=r.node, level=r.level, estimate=_finite(r.estimate), se=_finite(r.se),
             ci_low=_finite(r.ci_low), ci_high=_finite(r.ci_high),
             unweighted=_finite(r.unweighted), n=int(r.n), n_effective=_finite(r.n_effective),
@@ -290,6 +300,8 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
             rank_low=None if rank is None else rank[1],
             rank_high=None if rank is None else rank[2],
             grade=r.band, maximum=_finite(r.maximum)))
+    # thousands of rows (300 agencies x 31 nodes): one executemany, not one ORM object each
+    db.session.execute(insert(ScorecardRow), stored)
     for c in compared:
         db.session.add(ScorecardComparison(run_id=run.id, **dataclasses.asdict(c)))
     audit.record(actor, AuditAction.CREATE, run, organisation_id=campaign.organisation_id,
