@@ -12,14 +12,21 @@ Not a test: it prints figures. What it does, all on this machine:
    satisfied their respondents are), plus 5 % of cases never interviewed (non-respondents);
 3. times (a) ``weighting.compute_weights`` with non-response classes by agency (the stratum)
    and no calibration, (b) ``scorecards.compute_scorecard`` for the ``sipas`` index, with the
-   load (``exports.build_extract`` and the whole ``analysis_frame``) timed separately, and
-   (c) ``GET`` of the stored run's page through ``app.test_client()`` signed in as the
-   organisation's analyst (median of a few requests, HTML size); prints peak RSS.
+   load (the whole ``exports.build_extract``, and ``analysis_frame`` of the index's questions
+   as ``compute_scorecard`` reads them) and the library part
+   (``analysis.indices.compute_index`` by agency with the city total, and the covariance
+   blocks of the ranked node) timed separately, and (c) ``GET`` of the stored run's page
+   through ``app.test_client()`` signed in as the organisation's analyst (median of a few
+   requests, HTML size); prints each step's peak RSS (Linux: the high-water mark is reset
+   before the step) and the process's.
+
+``--profile N`` also prints the N functions of (b) with the largest cumulative time
+(cProfile, in a second run of (b) that is not timed).
 
 Usage::
 
     python benchmarks/bench_scorecards.py                        # 200,000 interviews, 300 agencies
-    python benchmarks/bench_scorecards.py --interviews 5000 --agencies 30
+    python benchmarks/bench_scorecards.py --interviews 5000 --agencies 30 --profile 30
 """
 
 from __future__ import annotations
@@ -236,10 +243,54 @@ def _prepare(n_interviews: int, n_agencies: int) -> tuple[int, dict[str, float]]
     return campaign.id, quality
 
 
+def _reset_peak() -> None:
+    """Reset the process's peak RSS to its current RSS (Linux ``clear_refs``), if allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def _rss_mb(field: str = "VmHWM") -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def _timed(fn):
+    """(result, wall s, CPU s, peak RSS MB of the step or None)."""
+    _reset_peak()
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    return out, time.perf_counter() - t0, time.process_time() - c0
+    return out, time.perf_counter() - t0, time.process_time() - c0, _rss_mb()
+
+
+def _library_part(data):
+    """What compute_scorecard asks of ``analysis`` for the index: every node per agency and
+    the city, and the ranked node's covariance across agencies (with and without the city)."""
+    import warnings
+
+    from analysis.errors import AnalysisWarning
+    from analysis.indices import compute_index
+    from surveyapp.questionnaires.template import standard_template
+    from surveyapp.services import scorecards
+    from surveyapp.services.index_definitions import build_definition
+
+    index = build_definition("sipas", standard_template())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnalysisWarning)
+        design = scorecards.design_of(data)
+        result = compute_index(index, data, design, by=scorecards.AGENCY, include_total=True)
+        for node in scorecards.top_nodes(index):
+            result.block(node)
+            result.block(node, include_total=True)
+    return result
 
 
 def main() -> int:
@@ -247,6 +298,8 @@ def main() -> int:
     ap.add_argument("--interviews", type=int, default=200_000, help="approved interviews")
     ap.add_argument("--agencies", type=int, default=300, help="agencies (strata)")
     ap.add_argument("--requests", type=int, default=5, help="GETs of the run page")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="print the N functions of (b) with the largest cumulative time")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
     import numpy as np
@@ -256,10 +309,11 @@ def main() -> int:
     from surveyapp.models import Campaign, ScorecardRun, WeightRun
     from surveyapp.questionnaires.template import standard_template
     from surveyapp.services import exports, scorecards, weighting
+    from surveyapp.services.index_definitions import build_definition
 
     name = f"surveyapp_bench_scorecards_{os.getpid()}"
     url = create_database(name)
-    figures: list[tuple[str, float, float | None, str]] = []
+    figures: list[tuple[str, float, float | None, float | None, str]] = []
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": uuid.uuid4().hex,
                           "JOB_RUNNER": "inline", "RESPONDENT_KEYS": None,
@@ -274,32 +328,41 @@ def main() -> int:
 
             campaign = db.session.get(Campaign, campaign_id)
             spec = weighting.WeightSpec(classes=weighting.STRATUM, method="none")
-            wrun, s, c = _timed(lambda: weighting.compute_weights(None, campaign, spec))
-            figures.append(("(a) compute_weights, classes by agency, no calibration", s, c,
+            wrun, s, c, m = _timed(lambda: weighting.compute_weights(None, campaign, spec))
+            figures.append(("(a) compute_weights, classes by agency, no calibration", s, c, m,
                             f"{len(wrun.units):,} unit weights"))
             wrun_id = wrun.id
             db.session.remove()
 
             campaign = db.session.get(Campaign, campaign_id)
-            dataset, s, c = _timed(lambda: exports.build_extract(campaign))
-            figures.append(("(b1) load: exports.build_extract", s, c,
+            dataset, s, c, m = _timed(lambda: exports.build_extract(campaign))
+            figures.append(("(b1) load: exports.build_extract", s, c, m,
                             f"{dataset.n_rows:,} rows x {len(dataset.variables)} variables"))
             del dataset
             db.session.remove()
             campaign = db.session.get(Campaign, campaign_id)
             wrun = db.session.get(WeightRun, wrun_id)
             definition = standard_template()
-            data, s, c = _timed(lambda: scorecards.analysis_frame(campaign, wrun, definition))
-            figures.append(("(b2) load: analysis_frame (extract + run weights + arrays)", s, c,
-                            f"{len(data['weight']):,} respondents"))
-            del data
+            # as compute_scorecard asks for it: the index's questions only
+            index = build_definition("sipas", definition)
+            columns = {it.column or it.name for it in index.items}
+            data, s, c, m = _timed(lambda: scorecards.analysis_frame(campaign, wrun, definition,
+                                                                    columns=columns))
+            figures.append(("(b2) load: analysis_frame, the index's questions", s, c, m,
+                            f"{len(data['weight']):,} respondents x {len(columns)} items"))
+            before = _rss_mb("VmRSS")
+            result, s, c, m = _timed(lambda: _library_part(data))
+            figures.append(("(b3) library: compute_index + ranked blocks", s, c, m,
+                            f"{len(result.rows):,} (domain, node) estimates; RSS before "
+                            f"{before or 0:.0f} MB"))
+            del data, result
             db.session.remove()
 
             wrun = db.session.get(WeightRun, wrun_id)
             options = scorecards.Options("sipas")
-            run, s, c = _timed(lambda: scorecards.compute_scorecard(None, wrun, options))
+            run, s, c, m = _timed(lambda: scorecards.compute_scorecard(None, wrun, options))
             n_rows = len(run.rows)
-            figures.append(("(b) compute_scorecard sipas (load + compute + store)", s, c,
+            figures.append(("(b) compute_scorecard sipas (load + compute + store)", s, c, m,
                             f"{n_rows:,} rows stored"))
             run_id = run.id
             # a sanity check: the best and worst agencies by construction vs the stored index
@@ -316,6 +379,15 @@ def main() -> int:
             print(f"overall index vs the agencies' built-in top-2 chance: r = {corr:.3f}; "
                   f"statuses of the overall node: {statuses}")
             db.session.remove()
+            if args.profile:
+                import cProfile
+                import pstats
+
+                wrun = db.session.get(WeightRun, wrun_id)
+                prof = cProfile.Profile()
+                prof.runcall(scorecards.compute_scorecard, None, wrun, options)
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+                db.session.remove()
             db.engine.dispose()
 
         client = app.test_client()
@@ -336,10 +408,10 @@ def main() -> int:
                 assert b'data-testid="dot-plot"' in html
             else:
                 times.append(elapsed)
-        figures.append(("(c) GET run page, first request (cold)", first, None,
+        figures.append(("(c) GET run page, first request (cold)", first, None, None,
                         f"{size / 1e6:.2f} MB HTML"))
         figures.append((f"(c) GET run page, median of {len(times)}", statistics.median(times),
-                        None, f"min {min(times):.3f} s, max {max(times):.3f} s"))
+                        None, None, f"min {min(times):.3f} s, max {max(times):.3f} s"))
         with app.app_context():
             assert db.session.get(ScorecardRun, run_id) is not None
             db.session.remove()
@@ -348,10 +420,11 @@ def main() -> int:
         print()
         print(f"{args.interviews:,} approved interviews, {args.agencies} agencies "
               f"({int(args.interviews * NONRESPONSE_SHARE):,} cases never interviewed)")
-        print(f"{'step':62} {'wall s':>8} {'CPU s':>8}  notes")
-        for label, s, c, note in figures:
+        print(f"{'step':62} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}  notes")
+        for label, s, c, m, note in figures:
             cpu = f"{c:8.2f}" if c is not None else f"{'':8}"
-            print(f"{label:62} {s:8.2f} {cpu}  {note}")
+            mem = f"{m:8.0f}" if m is not None else f"{'':8}"
+            print(f"{label:62} {s:8.2f} {cpu} {mem}  {note}")
         print(f"peak RSS {_peak_mb():.0f} MB; load average now "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
