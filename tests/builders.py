@@ -216,6 +216,8 @@ def make_world() -> World:
     foreign["weight_run"] = make_weight_run(foreign["campaign"], foreign["sampling_plan"])
     own["scorecard_run"] = make_scorecard_run(own["weight_run"])
     foreign["scorecard_run"] = make_scorecard_run(foreign["weight_run"])
+    own["custom_index"] = make_custom_index(own["campaign"])  # custom indices (issue 9)
+    foreign["custom_index"] = make_custom_index(foreign["campaign"])
     # Submission packages (issue 11): a submitted (frozen) version of each organisation, and a
     # notification for the own interviewer and for the foreign administrator.
     own["package_version"] = make_submitted_package(own["campaign"], own["scorecard_run"])
@@ -253,6 +255,36 @@ def make_scorecard_run(weight_run):
     db.session.add(run)
     db.session.commit()
     return run
+
+
+def make_custom_index(campaign):
+    """A stored custom index of ``campaign``'s organisation with one version (one dimension
+    of one item), as a page target."""
+    from surveyapp.models import CustomIndex, CustomIndexVersion
+
+    index = CustomIndex(organisation_id=campaign.organisation_id)
+    db.session.add(index)
+    db.session.flush()
+    db.session.add(CustomIndexVersion(index_id=index.id, number=1, name="Chỉ số thử", tree={
+        "format": 1, "dimensions": [{"id": "dim#1", "label": "Nhóm 1", "weight": 1.0, "items": [
+            {"question": "q1", "label": "Câu 1", "weight": 1.0, "scoring": "mean", "lo": 1.0,
+             "hi": 5.0, "codes": ["1", "2", "3", "4", "5"]}]}]}))
+    db.session.commit()
+    return index
+
+
+def make_annual_report(scorecard_run):
+    """A stored annual report version (one small HTML file) of the run's campaign."""
+    from surveyapp.models import AnnualReport, AnnualReportFile
+
+    page = b"<!doctype html><title>report</title>"
+    report = AnnualReport(campaign_id=scorecard_run.campaign_id, number=1,
+                          scorecard_run_id=scorecard_run.id, locale="vi", data_sha256="0" * 64)
+    report.files = [AnnualReportFile(format="html", sha256=hashlib.sha256(page).hexdigest(),
+                                     size=len(page), content=page)]
+    db.session.add(report)
+    db.session.commit()
+    return report
 
 
 def make_field_objects(plan: SamplingPlan, version, interviewer: User, tag: str):

@@ -310,6 +310,14 @@ def _weighting_create(p: Principal, c: Campaign) -> bool:
     return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
 
 
+def _indices_edit(p: Principal, obj) -> bool:
+    """Define custom indices and band tables (issue 9) from a campaign's questionnaire: the
+    organisation's administrators and analysts. ``obj``: the campaign, or a target with
+    ``.campaign`` (a custom index seen from one of its organisation's campaigns)."""
+    c = obj if isinstance(obj, Campaign) else obj.campaign
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
+
+
 # ---- submission packages (issue 11) ----
 # Analysts and org admins prepare a package; the org admin (the organisation's head) approves
 # and submits it; the UBND office's reviewers receive, return, accept and publish it.
@@ -416,6 +424,9 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     # scorecard runs (issue 9): the same people as weighting runs (unpublished results)
     "scorecards.view": _weighting_view,
     "scorecards.create": _weighting_create,
+    # custom indices and band tables (issue 9): read as scorecards, defined by their makers
+    "indices.view": _weighting_view,
+    "indices.edit": _indices_edit,
     "explorer.view": _explore,  # issue 10: explorer, cross-tabs, key drivers
     # submission packages (issue 11)
     "package.list": _authenticated,

@@ -18,6 +18,9 @@ class ScorecardRunForm(Form):
                              validators=[InputRequired(_l("Choose a weighting run."))])
     index_key = SelectField(_l("Index"), choices=[],
                             validators=[InputRequired(_l("Choose an index."))])
+    # not required: a form without it grades with the index's default table
+    band_table = SelectField(_l("Grades (band table)"), choices=[], default="default",
+                             validate_choice=False)
     confidence_level = FloatField(_l("Confidence level"), default=0.95, validators=[
         InputRequired(_l("Enter the confidence level.")),
         NumberRange(min=0.5, max=0.999, message=_l("A number from 0.5 to 0.999."))])

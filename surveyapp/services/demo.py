@@ -385,6 +385,18 @@ def load_previous_year(result: DemoResult) -> None:
     result.created = True
 
 
+def load_previous_scorecard(result: DemoResult) -> None:
+    """The 2023 round's SIPAS scorecard run (as the 2024 one; see
+    scorecards.load_demo_scorecard). It runs before the 2024 scorecard, which is then
+    compared with it agency by agency (issue 9). Skipped once the 2023 round has one."""
+    from .scorecards import load_demo_scorecard
+
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == PREVIOUS_TITLE, Campaign.organisation_id == _org(CITY_FRONT).id))
+    if campaign is not None and load_demo_scorecard(campaign) is not None:
+        result.created = True
+
+
 PACKAGE_TITLE = "Kết quả khảo sát sự hài lòng năm 2024 của Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh"
 
 
@@ -418,8 +430,8 @@ def load_package(result: DemoResult) -> None:
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
-    load_sampling_plan, load_field_work, load_weights, load_scorecard, load_previous_year,
-    load_package,
+    load_sampling_plan, load_field_work, load_weights, load_previous_year,
+    load_previous_scorecard, load_scorecard, load_package,
 ]
 
 

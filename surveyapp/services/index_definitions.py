@@ -14,7 +14,8 @@ single choice as the extract's number of the choice, ``na``/``dk`` as such.
 * ``papi``: the same SIPAS Likert items rescaled over their range 1–5 and summed per factor
   (each factor 1–10), the overall index the sum of the factors.
 
-User-defined index trees stored as data are not built yet: only these three keys exist.
+User-defined index trees stored as data are ``services.custom_indices``; the band tables the
+top nodes are graded with are data too (``services.band_tables``), never constants here.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import Campaign, QuestionnaireVersion, WeightRun
 from ..models.codes import AuditAction
+from ..models._types import as_utc
 from ..models.index_definitions import CUSTOM_PREFIX
 from ..models.scorecards import (
     ComparisonKind,
@@ -586,33 +587,40 @@ def grading_page(run: ScorecardRun, table: dict) -> dict | None:
             "written": band_tables.applied_thresholds(spec, None)}
 
 
-def api_document(run: ScorecardRun) -> dict:
-    """The run as JSON-serialisable data (``GET /api/v1/scorecards/<run_id>``): its metadata,
-    the rows as :func:`run_rows` gives them (suppressed cells blanked) and the comparisons."""
+def run_metadata(run: ScorecardRun) -> dict:
+    """A run's metadata as JSON-serialisable data (the ``run`` part of :func:`api_document`,
+    without reading its rows): number, weighting run, index key and method version, confidence
+    level, rule, minimum n, seed, df, band table, comparisons' adjustment and previous run."""
     version = run.custom_index_version
     previous = run.previous_run
     return {
-        "run": {
-            "id": run.id, "campaign_id": run.campaign_id, "number": run.number,
-            "status": run.status,
-            "created_at": None if run.created_at is None else run.created_at.isoformat(),
-            "weighting_run": None if run.weight_run is None else {
-                "id": run.weight_run.id, "number": run.weight_run.number},
-            "index": {"key": run.index_key, "method_version": run.method_version,
-                      "label": index_label(run),
-                      "custom_index_id": None if version is None else version.index_id,
-                      "custom_index_version": None if version is None else version.number},
-            "confidence_level": run.confidence_level, "rule": run.rule, "min_n": run.min_n,
-            "seed": run.seed, "df": run.df,
-            "band_table": None if not run.bands else dict(run.bands),
-            "comparison_adjust": run.comparison_adjust,
-            "previous_run": None if previous is None else {
-                "id": previous.id, "campaign_id": previous.campaign_id,
-                "year": previous.campaign.year, "number": previous.number},
-        },
-        "rows": run_rows(run),
-        "comparisons": comparison_records(run),
+        "id": run.id, "campaign_id": run.campaign_id, "number": run.number,
+        "status": run.status,
+        # RFC 3339 with its offset (SQLite hands back naive UTC timestamps)
+        "created_at": (None if run.created_at is None
+                       else as_utc(run.created_at).isoformat()),
+        "weighting_run": None if run.weight_run is None else {
+            "id": run.weight_run.id, "number": run.weight_run.number},
+        "index": {"key": run.index_key, "method_version": run.method_version,
+                  "label": index_label(run),
+                  "custom_index_id": None if version is None else version.index_id,
+                  "custom_index_version": None if version is None else version.number},
+        "confidence_level": run.confidence_level, "rule": run.rule, "min_n": run.min_n,
+        "seed": run.seed, "df": run.df,
+        "band_table": None if not run.bands else dict(run.bands),
+        "comparison_adjust": run.comparison_adjust,
+        "previous_run": None if previous is None else {
+            "id": previous.id, "campaign_id": previous.campaign_id,
+            "year": previous.campaign.year, "number": previous.number},
     }
+
+
+def api_document(run: ScorecardRun) -> dict:
+    """The run as JSON-serialisable data (``GET /api/v1/scorecards/<run_id>``): its metadata
+    (:func:`run_metadata`), the rows as :func:`run_rows` gives them (suppressed cells blanked)
+    and the comparisons."""
+    return {"run": run_metadata(run), "rows": run_rows(run),
+            "comparisons": comparison_records(run)}
 
 
 DEMO_OPTIONS = Options("sipas", min_n=5, rule="cv")

@@ -23,6 +23,7 @@ def _form(campaign) -> ScorecardRunForm:
     choices = service.form_choices(campaign)
     form.weight_run.choices = [SelectChoice(v, label) for v, label in choices["weight_runs"]]
     form.index_key.choices = [SelectChoice(v, label) for v, label in choices["indices"]]
+    form.band_table.choices = [SelectChoice(v, label) for v, label in choices["band_tables"]]
     return form
 
 
@@ -34,8 +35,10 @@ def _render_new(campaign, form, status=200):
 @requires("scorecards.view", load_campaign)
 def index(campaign):
     """The campaign's scorecard runs, newest first."""
-    return render_template("scorecards/index.html", campaign=campaign,
-                           runs=service.list_runs(campaign), rules=RULE_LABELS,
+    runs = service.list_runs(campaign)
+    return render_template("scorecards/index.html", campaign=campaign, runs=runs,
+                           labels={r.id: service.index_label(r) for r in runs},
+                           rules=RULE_LABELS,
                            can_create=can("scorecards.create", campaign))
 
 
@@ -51,7 +54,8 @@ def new(campaign):
     try:
         run = service.create_run(actor(), campaign, form.weight_run.data, service.Options(
             index_key=form.index_key.data, confidence_level=form.confidence_level.data,
-            min_n=form.min_n.data, rule=form.rule.data, seed=form.seed.data))
+            min_n=form.min_n.data, rule=form.rule.data, seed=form.seed.data,
+            band_table=form.band_table.data or "default"))
     except DomainError as exc:
         flash(exc.message, "danger")
         return _render_new(campaign, form, 400)

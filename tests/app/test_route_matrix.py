@@ -179,6 +179,12 @@ MATRIX: dict[str, Expect] = {
     "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
     "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
     "scorecards.export": Expect(SAMPLING_VIEWERS, ADMIN),
+    # Custom indices and band tables (issue 9): read as scorecards, defined by their makers.
+    "indices.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "indices.detail": Expect(SAMPLING_VIEWERS, ADMIN),
+    "indices.new": Expect(ADMIN | EDITORS, ADMIN),
+    "indices.edit": Expect(ADMIN | EDITORS, ADMIN),
+    "indices.new_band_table": Expect(ADMIN | EDITORS, ADMIN),
     # The data explorer, cross-tabs and key drivers (issue 10): the organisation's analysts
     # and admins; not field staff, never the UBND office (interview-level data).
     "explorer.index": Expect(ADMIN | EDITORS, ADMIN),
@@ -238,6 +244,7 @@ OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
                     "interview_uuid": "interview_uuid"})
 OBJECT_ARGS["run_id"] = "weight_run"  # weighting runs (issue 9)
 OBJECT_ARGS["scorecard_id"] = "scorecard_run"  # scorecard runs (issue 9)
+OBJECT_ARGS["index_id"] = "custom_index"  # custom indices (issue 9)
 OBJECT_ARGS.update({"package_version_id": "package_version",  # packages (issue 11)
                     "notification_id": "notification"})
 # Published results (issue 11): the world's packages are of 2024, its agency SO-TP.

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from scorecard_data import SIPAS_FACTORS, interview_data
 
-from analysis import SurveyDesign
 from analysis.indices import circular01_index, compute_index, sipas_index
 from analysis.ranking import performance_bands
 from analysis.reliability import scorecard
@@ -25,17 +25,6 @@ from surveyapp.services import demo, scorecards, weighting
 from surveyapp.services.index_definitions import build_definition
 from surveyapp.services.scorecards import Options, ScorecardFailed
 
-SIPAS_FACTORS = {
-    "tiep_can": ["tc_nd_cho_ngoi", "tc_nd_trang_thiet_bi", "tc_nd_hien_dai", "tc_nd_cong_dvc",
-                 "tc_hai_long"],
-    "thu_tuc_hanh_chinh": ["tthc_nd_niem_yet", "tthc_nd_chinh_xac", "tthc_nd_thanh_phan",
-                           "tthc_nd_phi", "tthc_nd_thoi_han", "tthc_hai_long"],
-    "cong_chuc": ["cc_nd_lich_su", "cc_nd_lang_nghe", "cc_nd_giai_thich", "cc_nd_huong_dan",
-                  "cc_nd_tuan_thu", "cc_hai_long"],
-    "ket_qua": ["kq_nd_dung_quy_dinh", "kq_nd_chinh_xac", "kq_hai_long"],
-    "gop_y": ["gy_nd_bo_tri", "gy_nd_de_dang", "gy_nd_tich_cuc", "gy_nd_thong_bao",
-              "gy_hai_long"],
-}
 # Circular 01 points by the answers' codes (the template's choice metadata, written out)
 TT01 = {
     "kq_tra_ket_qua": {"som_hen": 2, "dung_hen": 1, "tre_hen": 0},
@@ -57,29 +46,8 @@ def world(app, db):
 
 def _independent_data(campaign, run):
     """Answers, agency, strata and final weights read straight from the interviews."""
-    from surveyapp.services.interviews import approved_interviews
-
-    w = weighting.analysis_weights(run)
-    versions = sorted((v for v in approved_interviews(campaign) if v.interview_id in w),
-                      key=lambda v: v.interview_id)
-    cols: dict[str, list] = {"agency": [], "stratum": [], "psu": [], "weight": []}
-    names = [n for items in SIPAS_FACTORS.values() for n in items] + list(TT01) + \
-        ["tt01_diem_7"]
-    for n in names:
-        cols[n] = []
-    for v in versions:
-        case = v.interview.assignment.case
-        cols["agency"].append(v.answers["co_quan"])
-        cols["stratum"].append(case.stratum)
-        cols["psu"].append(case.psu or f"id{v.interview_id}")
-        cols["weight"].append(w[v.interview_id])
-        for n in names:
-            value = (v.calculated or {}).get(n) if n == "tt01_diem_7" else v.answers.get(n)
-            cols[n].append(value)
-    data = {k: np.array(x, dtype=float if k == "weight" else object) for k, x in cols.items()}
-    design = SurveyDesign.create(data=data, ids="psu", strata="stratum", weights="weight",
-                                 nest=True)
-    return data, design
+    return interview_data(campaign, run, [n for items in SIPAS_FACTORS.values() for n in items]
+                          + list(TT01), calculated=["tt01_diem_7"])
 
 
 def _stored(run):
