@@ -241,9 +241,14 @@ def trend_lines(series: Iterable[Mapping], *, domain: Sequence[float] | None = N
             "legend": legend}
 
 
+UNCLEAR = PALETTE[6]  # an effect whose interval includes zero
+
+
 def coefficient_plot(items: Iterable[Mapping], *, label_key: str = "label") -> dict | None:
     """Regression effects with their intervals, largest first, on an axis through zero
-    (the line of "no association"): a :func:`dot_plot` whose geometry also has ``zero_x``.
+    (the line of "no association"): a :func:`dot_plot` whose geometry also has ``zero_x``;
+    an effect whose interval includes zero is drawn grey (``UNCLEAR``), and each point has
+    ``clear`` (its interval excludes zero).
 
     ``items``: mappings with ``label_key``, ``estimate``, ``ci_low`` and ``ci_high``.
     """
@@ -255,4 +260,8 @@ def coefficient_plot(items: Iterable[Mapping], *, label_key: str = "label") -> d
     hi = max(0.0, *(r["ci_high"] for r in items))
     g = dot_plot(items, label_key=label_key, domain=(lo, hi))
     x, _ticks, _decimals = _horizontal_axis(lo, hi)  # the same scale dot_plot drew
-    return {**g, "kind": "coef", "zero_x": x(0.0)}
+    points = []
+    for p in g["points"]:
+        clear = p["ci_low"] > 0 or p["ci_high"] < 0
+        points.append({**p, "clear": clear, "color": p["color"] if clear else UNCLEAR})
+    return {**g, "kind": "coef", "zero_x": x(0.0), "points": points}

@@ -8,35 +8,44 @@ and PSUs, the run's final weights), and every figure comes from ``analysis``: ``
 (means, proportions with Korn–Graubard intervals, totals) by domain, ``compute_index`` for
 index nodes, ``chisq`` for cross-tabs, and the scorecards' reliability rules
 (``reliability.figure_status`` / ``scorecard``: cells with fewer than ``min_n`` respondents
-suppressed, NCHS for shares, the CV rule otherwise). Suppressed cells are blanked here, so
-pages, charts and downloads never show them. Not cached: a request on the demo's campaign
-takes milliseconds (``benchmarks/bench_explorer.py``).
+suppressed, NCHS for shares, the CV rule otherwise; by default those of the campaign's newest
+scorecard run). Suppressed cells are blanked here, so pages, charts and downloads never show
+them. Figures are computed on every request; only the run's extract is kept, per process and
+per fingerprint of the approved interviews (``EXPLORER_CACHE_SIZE`` frames, 4 by default, 0:
+none), because reading it is what takes seconds on a large campaign
+(``benchmarks/bench_explorer.py``).
 
 Indicator keys: ``q:<question>`` (a single choice, a Likert item, a number), ``m:<question>``
 (a multiple choice: the share choosing each option), ``ix:<scheme>:<node>`` (a node of a
-built-in index). Breakdown keys: ``agency``, ``agency_kind``, ``district``, ``ward``,
+built-in index, or of the latest version of one of the organisation's custom indices:
+scheme ``custom:<version id>``). Breakdown keys: ``agency``, ``agency_kind``, ``district``, ``ward``,
 ``procedure_group``, or ``q:<question>`` for a single-choice or procedure question.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Campaign, QuestionnaireVersion, WeightRun
 from ..models.codes import AGENCY_KIND_LABELS
+from ..models.index_definitions import CUSTOM_PREFIX
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import charts, tabular
+from . import custom_indices
 from .exports import _choice_codes
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
 from .scorecards import AGENCY, RULES, _status, analysis_frame, design_of
@@ -94,10 +103,48 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class IndexChoice:
+    """An index this questionnaire supports: a built-in scheme or a custom index version."""
+
+    key: str
+    label: str
+    definition: object  # analysis.indices.IndexDefinition
+    node_labels: dict
+
+
+def index_choices(campaign: Campaign, definition: Definition) -> list[IndexChoice]:
+    """The built-in schemes with items in the questionnaire, then the latest version of each
+    of the organisation's custom indices whose items the questionnaire still has."""
+    out = []
+    for key, scheme in SCHEMES.items():
+        index = build_definition(key, definition)
+        if index is not None:
+            out.append(IndexChoice(key, str(scheme.label), index,
+                                   {k: str(v) for k, v in NODE_LABELS.items()}))
+    for custom in custom_indices.list_indices(campaign.organisation_id):
+        version = custom.latest
+        if version is None:
+            continue
+        try:
+            index = custom_indices.build_definition(version, definition)
+        except custom_indices.CustomIndexInvalid:
+            continue  # its items are not (all) in this questionnaire
+        out.append(IndexChoice(f"{CUSTOM_PREFIX}:{version.id}",
+                               _("Custom index: %(name)s (version %(number)d)",
+                                 name=version.name, number=version.number), index,
+                               custom_indices.node_labels(version)))
+    return out
+
+
+@dataclass(frozen=True)
 class Catalogue:
     definition: Definition
     indicators: tuple[Indicator, ...]
     breakdowns: tuple[Breakdown, ...]
+    indices: tuple[IndexChoice, ...] = ()
+
+    def index(self, key: str) -> IndexChoice | None:
+        return next((i for i in self.indices if i.key == key), None)
 
     def indicator(self, key: str) -> Indicator | None:
         return next((i for i in self.indicators if i.key == key), None)
@@ -168,19 +215,17 @@ def catalogue(campaign: Campaign) -> Catalogue:
         elif q.type == "procedure":
             breakdowns.append(Breakdown(f"q:{q.name}", label, tuple(
                 (p.code, p.name) for p in campaign.procedures)))
-    for key, scheme in SCHEMES.items():
-        index = build_definition(key, definition)
-        if index is None:
-            continue
-        group = str(scheme.label)
-        nodes = [(d.name, d) for d in index.dimensions]
+    indices = index_choices(campaign, definition)
+    for choice in indices:
+        index = choice.definition
+        nodes = [d.name for d in index.dimensions]
         if index.overall is not None:
-            nodes.insert(0, (index.name, None))
-        for node, _dim in nodes:
-            indicators.append(Indicator(f"ix:{key}:{node}",
-                                        f"{group}: {NODE_LABELS.get(node, node)}", group,
-                                        "index", scheme=key, node=node))
-    return Catalogue(definition, tuple(indicators), tuple(breakdowns))
+            nodes.insert(0, index.name)
+        for node in nodes:
+            indicators.append(Indicator(f"ix:{choice.key}:{node}",
+                                        f"{choice.label}: {choice.node_labels.get(node, node)}",
+                                        choice.label, "index", scheme=choice.key, node=node))
+    return Catalogue(definition, tuple(indicators), tuple(breakdowns), tuple(indices))
 
 
 # ---- the query -----------------------------------------------------------------------------
@@ -197,11 +242,19 @@ class Query:
     rule: str = "auto"
 
 
-def default_query(cat: Catalogue) -> Query:
-    """The first index's overall node (else the first indicator) by agency."""
+def default_query(cat: Catalogue, campaign: Campaign | None = None) -> Query:
+    """The first index's overall node (else the first indicator) by agency, with the
+    publication rules of the campaign's newest scorecard run (else the scorecards' defaults):
+    what is shown here is then what a scorecard would show."""
+    from .scorecards import list_runs
+
     first = next((i for i in cat.indicators if i.kind == "index"), None) or \
         (cat.indicators[0] if cat.indicators else None)
-    return Query((first.key,) if first else (), AGENCY)
+    runs = list_runs(campaign) if campaign is not None else []
+    rules = {} if not runs else {"min_n": max(runs[0].min_n, MIN_N_RANGE[0]),
+                                 "confidence_level": runs[0].confidence_level,
+                                 "rule": runs[0].rule}
+    return Query((first.key,) if first else (), AGENCY, **rules)
 
 
 def check_query(cat: Catalogue, query: Query) -> list[Indicator]:
@@ -278,7 +331,13 @@ def _category(v) -> str | None:
 
 @dataclass
 class Frame:
-    """The run's respondents as columns (cleaned for ``analysis``) and their design."""
+    """The run's respondents as columns and their design.
+
+    ``data`` is this request's dict (the design looks columns up in it): the raw columns of
+    :func:`scorecards.analysis_frame` (possibly cached) and the registry's breakdowns; the
+    cleaned columns the estimators need are added on first use (:meth:`numbers`,
+    :meth:`categories`, :meth:`breakdown`), so a request cleans only what it shows.
+    """
 
     campaign: Campaign
     run: WeightRun
@@ -289,6 +348,29 @@ class Frame:
 
     def __len__(self) -> int:
         return len(self.data["weight"])
+
+    def _derived(self, name: str, source: str, clean) -> str | None:
+        if name not in self.data:
+            if source not in self.data:
+                return None
+            values = self.data[source]
+            self.data[name] = np.array([clean(v) for v in values],
+                                       dtype=float if clean is _number else object)
+        return name
+
+    def numbers(self, column: str) -> str | None:
+        """The column of ``column`` as numbers (na/dk/text: NaN), or None without data."""
+        return self._derived(f"num:{column}", column, _number)
+
+    def categories(self, column: str) -> str | None:
+        """The column of ``column`` as category codes (text; na/dk/missing: None)."""
+        return self._derived(f"cat:{column}", column, _category)
+
+    def breakdown(self, key: str) -> str | None:
+        """The column of breakdown (or cross-tab variable) ``key``."""
+        if key.startswith("q:"):
+            return self._derived(f"by:{key}", key[2:], _category)
+        return f"by:{key}" if f"by:{key}" in self.data else None
 
 
 def _agency_columns(campaign: Campaign, codes: np.ndarray) -> dict[str, np.ndarray]:
@@ -311,6 +393,44 @@ def _agency_columns(campaign: Campaign, codes: np.ndarray) -> dict[str, np.ndarr
             "ward": np.array([ward.get(c) for c in codes], dtype=object)}
 
 
+# A few raw frames per process, keyed by the weighting run and a fingerprint of the approved
+# interviews (a correction, an approval or a return changes it): a campaign of 20,000
+# interviews takes seconds to extract (benchmarks/bench_explorer.py), the analyst's next
+# request on the same run none. Only the extract's columns are kept; the registry's
+# breakdowns and the cleaned columns are made per request.
+_CACHE_LOCK = threading.Lock()
+
+
+def _fingerprint(campaign: Campaign) -> tuple:
+    from ..models import Interview, InterviewVersion
+    from .interviews import approved_condition
+
+    return tuple(db.session.execute(
+        select(func.count(), func.max(InterviewVersion.id), func.sum(InterviewVersion.id))
+        .select_from(InterviewVersion)
+        .join(Interview, Interview.id == InterviewVersion.interview_id)
+        .where(*approved_condition(campaign.id))).one())
+
+
+def _raw_frame(campaign: Campaign, weight_run: WeightRun, definition: Definition) -> dict:
+    size = int(current_app.config.get("EXPLORER_CACHE_SIZE", 4))
+    if size <= 0:
+        return analysis_frame(campaign, weight_run, definition)
+    key = (campaign.id, weight_run.id, weight_run.input_sha256, str(weight_run.created_at),
+           campaign.questionnaire_version_id, _fingerprint(campaign))
+    cache = current_app.extensions.setdefault("explorer_frames", OrderedDict())
+    with _CACHE_LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    raw = analysis_frame(campaign, weight_run, definition)
+    with _CACHE_LOCK:
+        cache[key] = raw
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return raw
+
+
 def load_frame(campaign: Campaign, weight_run: WeightRun, cat: Catalogue | None = None) -> Frame:
     """The run's data and design (raises :class:`ExplorerFailed` when there are none)."""
     from analysis.errors import AnalysisError
@@ -319,22 +439,12 @@ def load_frame(campaign: Campaign, weight_run: WeightRun, cat: Catalogue | None 
 
     cat = cat or catalogue(campaign)
     try:
-        raw = analysis_frame(campaign, weight_run, cat.definition)
+        raw = _raw_frame(campaign, weight_run, cat.definition)
     except ScorecardFailed as exc:
         raise ExplorerFailed(exc.message) from None
     except ValidationFailed as exc:  # no approved interviews yet
         raise ExplorerFailed(exc.message) from None
-    data = dict(raw)
-    for ind in cat.indicators:
-        if ind.kind in ("numeric", "likert") and ind.column in raw:
-            data[f"num:{ind.column}"] = np.array([_number(v) for v in raw[ind.column]])
-        if ind.kind in ("categorical", "likert") and ind.column in raw:
-            data[f"cat:{ind.column}"] = np.array([_category(v) for v in raw[ind.column]],
-                                                 dtype=object)
-        if ind.kind == "multiple":
-            for source, _label in ind.categories:
-                if source in raw:
-                    data[f"num:{source}"] = np.array([_number(v) for v in raw[source]])
+    data = dict(raw)  # this request's columns: the cached arrays are never changed
     codes = raw[AGENCY]
     data["by:agency"] = np.array([c or None for c in codes], dtype=object)
     for key, values in _agency_columns(campaign, codes).items():
@@ -342,12 +452,9 @@ def load_frame(campaign: Campaign, weight_run: WeightRun, cat: Catalogue | None 
     procedure_q = next((q.name for q in cat.definition.questions() if q.type == "procedure"),
                        None)
     fields = {p.code: p.field for p in campaign.procedures}
-    procedures = raw.get(procedure_q, [None] * len(codes)) if procedure_q else [None] * len(codes)
+    procedures = raw[procedure_q] if procedure_q in raw else [None] * len(codes)
     data["by:procedure_group"] = np.array([fields.get(str(v)) if v else None
                                            for v in procedures], dtype=object)
-    for b in cat.breakdowns:
-        if b.key.startswith("q:") and b.key[2:] in raw:
-            data[f"by:{b.key}"] = np.array([_category(v) for v in raw[b.key[2:]]], dtype=object)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -358,16 +465,11 @@ def load_frame(campaign: Campaign, weight_run: WeightRun, cat: Catalogue | None 
     return Frame(campaign, weight_run, cat, data, design)
 
 
-def by_column(key: str) -> str:
-    """The frame's column of breakdown ``key``."""
-    return f"by:{key}"
-
-
 def _crosstab_column(frame: Frame, key: str) -> str:
-    column = by_column(key)
-    if column not in frame.data and key.startswith("q:"):
-        column = f"cat:{key[2:]}"
-    if column not in frame.data:
+    column = frame.breakdown(key)
+    if column is None and key.startswith("q:"):
+        column = frame.categories(key[2:])
+    if column is None:
         raise ExplorerFailed(_("The data have no values for “%(key)s”.", key=key[:80]))
     return column
 
@@ -409,23 +511,20 @@ def _estimate_question(frame: Frame, ind: Indicator, statistic: str, query: Quer
     from analysis import estimate
     from analysis.reliability import figure_status
 
-    by = by_column(query.by) if query.by else None
+    by = frame.breakdown(query.by) if query.by else None
     labels = _labels_of(frame, query.by) if query.by else {}
     cats = dict(ind.categories)
     if ind.kind == "multiple":
         # each option's 0/1 column: its proportion of 1 (KG interval), or its total
-        columns = [f"num:{s}" for s, _label in ind.categories if f"num:{s}" in frame.data]
-        spec = {statistic: columns}
-    elif statistic == "mean":
-        spec = {"mean": f"num:{ind.column}"}
-    elif statistic == "total" and ind.kind == "numeric":
-        spec = {"total": f"num:{ind.column}"}
+        columns = [c for c in (frame.numbers(s) for s, _label in ind.categories) if c]
+    elif statistic == "mean" or (statistic == "total" and ind.kind == "numeric"):
+        columns = [c for c in [frame.numbers(ind.column)] if c]
     else:
-        spec = {statistic: f"cat:{ind.column}"}
-    if not any(c in frame.data for v in spec.values() for c in ([v] if isinstance(v, str)
-                                                              else v)):
+        columns = [c for c in [frame.categories(ind.column)] if c]
+    if not columns or (query.by and by is None):
         raise ExplorerFailed(_("The data have no values for “%(indicator)s”.",
                                indicator=ind.label))
+    spec = {statistic: columns}
     share = statistic == "proportion"
     ci_method = "beta" if share else "wald"
     rows: list[dict] = []
@@ -470,8 +569,8 @@ def _index_result(frame: Frame, scheme: str, query: Query):
 
     key = (scheme, query.by, query.confidence_level, query.min_n, query.rule)
     if key not in frame._indices:
-        index = build_definition(scheme, frame.catalogue.definition)
-        by = by_column(query.by) if query.by else None
+        index = frame.catalogue.index(scheme).definition
+        by = frame.breakdown(query.by) if query.by else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = compute_index(index, frame.data, frame.design, by=by,
@@ -689,11 +788,10 @@ def crosstab(campaign: Campaign, weight_run: WeightRun, rows_key: str, cols_key:
             both = np.array([a is not None and b is not None
                              for a, b in zip(frame.data[rcol], frame.data[ccol], strict=True)])
             # the column variable among rows where both are known (chisq's rows)
-            col_values = np.array([v if ok else None for v, ok in zip(frame.data[ccol], both,
-                                                                        strict=True)],
-                                  dtype=object)
-            frame.data["xt:col"] = col_values
-            design = design_of(frame.data)
+            data = dict(frame.data)
+            data["xt:col"] = np.array([v if ok else None for v, ok in
+                                       zip(frame.data[ccol], both, strict=True)], dtype=object)
+            design = design_of(data)
             tables = [estimate(design, proportion="xt:col", by=by, ci_method="beta",
                                confidence_level=confidence_level)
                       for by in (None, rcol)]
@@ -793,7 +891,7 @@ def _newest_run_id(campaign: Campaign) -> int | None:
 def form_choices(campaign: Campaign) -> dict:
     """The explorer form's choices (indicators with their section) and its defaults."""
     cat = catalogue(campaign)
-    query = default_query(cat)
+    query = default_query(cat, campaign)
     return {"runs": run_choices(campaign),
             "indicators": [(i.key, i.label, i.group or str(_("Other questions")))
                            for i in cat.indicators],
@@ -820,7 +918,8 @@ def export_page(campaign: Campaign, run_id: int | None, query: Query, fmt: str) 
 
 def crosstab_choices(campaign: Campaign) -> dict:
     """The cross-tab form's variables and defaults (the channel by overall satisfaction
-    when the questionnaire has them, else the first two variables)."""
+    when the questionnaire has them, else the first two variables; the rules as
+    :func:`default_query`)."""
     cat = catalogue(campaign)
     variables = [(v.key, v.label) for v in cat.crosstab_variables]
     keys = [k for k, _label in variables]
@@ -829,9 +928,11 @@ def crosstab_choices(campaign: Campaign) -> dict:
                     if (q.metadata or {}).get("content") == "hai_long_chung"), None)
     cols = f"q:{overall}" if overall and f"q:{overall}" in keys else \
         next((k for k in keys if k != rows), "")
+    rules = default_query(cat, campaign)
     return {"runs": run_choices(campaign), "variables": variables,
             "defaults": {"run": _newest_run_id(campaign), "rows": rows, "cols": cols,
-                         "min_n": 10, "confidence_level": 0.95, "rule": "auto"}}
+                         "min_n": rules.min_n, "confidence_level": rules.confidence_level,
+                         "rule": rules.rule}}
 
 
 def crosstab_page(campaign: Campaign, run_id: int | None, **options) -> dict:

@@ -25,7 +25,6 @@ from ..models import Campaign, WeightRun
 from ..reporting import charts, tabular
 from . import explorer
 from .explorer import ExplorerFailed
-from .index_definitions import NODE_LABELS, SCHEMES, build_definition
 from .scorecards import design_of
 
 OUTCOME_TYPES = ("likert", "rating", "integer", "decimal")
@@ -59,13 +58,10 @@ def choices(campaign: Campaign, cat: explorer.Catalogue | None = None) -> dict[s
     cat = cat or explorer.catalogue(campaign)
     schemes = []
     used: set[str] = set()
-    for key, scheme in SCHEMES.items():
-        index = build_definition(key, cat.definition)
-        if index is None:
-            continue
-        used |= {it.name for it in index.items}
-        if len(_drivers(index, cat.definition)) >= 2:
-            schemes.append((key, str(scheme.label)))
+    for choice in cat.indices:
+        used |= {it.name for it in choice.definition.items}
+        if len(_drivers(choice, cat.definition)) >= 2:
+            schemes.append((choice.key, choice.label))
     outcomes = []
     for q in cat.definition.questions():
         if q.type in OUTCOME_TYPES and q.name not in used:
@@ -82,10 +78,11 @@ def default_query(campaign: Campaign, cat: explorer.Catalogue | None = None) -> 
                        c["outcomes"][0][0] if c["outcomes"] else "")
 
 
-def _drivers(index, definition) -> list[tuple[str, str]]:
+def _drivers(choice: explorer.IndexChoice, definition) -> list[tuple[str, str]]:
     """(node, label) of the drivers: the dimensions, or the items of a single dimension."""
+    index = choice.definition
     if len(index.dimensions) >= 2:
-        return [(d.name, str(NODE_LABELS.get(d.name, d.name))) for d in index.dimensions]
+        return [(d.name, choice.node_labels.get(d.name, d.name)) for d in index.dimensions]
     out = []
     for it in index.dimensions[0].items:
         q = definition.find(it.name)
@@ -124,8 +121,9 @@ def analyse(campaign: Campaign, weight_run: WeightRun, query: DriverQuery,
             not LEVEL_RANGE[0] <= level <= LEVEL_RANGE[1]:
         raise ExplorerFailed(_("The confidence level must be from 0.5 to 0.999."))
     frame = explorer.load_frame(campaign, weight_run, cat)
-    index = build_definition(query.scheme, cat.definition)
-    drivers = _drivers(index, cat.definition)
+    choice = cat.index(query.scheme)
+    index = choice.definition
+    drivers = _drivers(choice, cat.definition)
     data = dict(frame.data)
     try:
         scores = respondent_scores(index, data, min_share=MIN_SHARE)
@@ -175,7 +173,7 @@ def analyse(campaign: Campaign, weight_run: WeightRun, query: DriverQuery,
         rng = (min(codes), max(codes)) if codes else None
     elif question is not None and question.type == "rating":
         rng = (0.0, 10.0)
-    return DriverPage(query, str(SCHEMES[query.scheme].label),
+    return DriverPage(query, choice.label,
                       dict(offered["outcomes"])[query.outcome], rng, result, rows, chart,
                       clear[0] if clear else None, unclear, len(frame))
 

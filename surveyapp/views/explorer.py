@@ -49,6 +49,41 @@ def _fmt() -> str | None:
     return fmt if fmt in MEDIA_TYPES else None
 
 
+# ---- one shape for the three pages and their downloads ----------------------------------------
+
+def _render(template: str, campaign, form=None, status=200, **page):
+    return render_template(f"explorer/{template}.html", campaign=campaign, form=form,
+                           query_args=_query_args(), **page), status
+
+
+def _show(campaign, template: str, build_form, compute):
+    """Bind the form, compute the page; a refusal is shown on the page (400), never a 500."""
+    try:
+        form, ok = build_form(campaign)
+    except DomainError as exc:  # no questionnaire yet, …
+        return _render(template, campaign, error=exc.message)
+    if not ok:
+        return _render(template, campaign, form, 400)
+    try:
+        page = compute(form)
+    except DomainError as exc:
+        return _render(template, campaign, form, 400, error=exc.message)
+    return _render(template, campaign, form, **page)
+
+
+def _export(campaign, template: str, build_form, make, name: str):
+    """The page's table as a file (``?fmt=csv|xlsx`` and the page's query)."""
+    fmt = _fmt()
+    try:
+        form, ok = build_form(campaign)
+        if fmt is None or not ok:
+            raise DomainError(_("The download could not be made: check the choices."))
+        data = make(form, fmt)
+    except DomainError as exc:
+        return _render(template, campaign, None, 400, error=exc.message)
+    return _download(data, fmt, f"{name}_{campaign.id}")
+
+
 # ---- the explorer ----------------------------------------------------------------------------
 
 def _explore_form(campaign):
@@ -58,8 +93,7 @@ def _explore_form(campaign):
     form.indicator.choices = _choices(choices["indicators"])
     form.by.choices = _choices(choices["breakdowns"])
     form.statistic.choices = _choices(choices["statistics"])
-    ok = _bind(form, choices["defaults"])
-    return form, ok
+    return form, _bind(form, choices["defaults"])
 
 
 def _query(form) -> service.Query:
@@ -68,41 +102,20 @@ def _query(form) -> service.Query:
                          form.confidence_level.data, form.rule.data or "auto")
 
 
-def _render_explorer(campaign, form=None, status=200, **page):
-    return render_template("explorer/index.html", campaign=campaign, form=form,
-                           query_args=_query_args(), **page), status
-
-
 @bp.route("/")
 @requires("explorer.view", load_campaign)
 def index(campaign):
     """Pick indicators and a breakdown: a table and a chart with CIs, and trends by year."""
-    try:
-        form, ok = _explore_form(campaign)
-    except DomainError as exc:
-        return _render_explorer(campaign, error=exc.message)
-    if not ok:
-        return _render_explorer(campaign, form, 400)
-    try:
-        page = service.explore_page(campaign, form.run.data, _query(form))
-    except DomainError as exc:
-        return _render_explorer(campaign, form, 400, error=exc.message)
-    return _render_explorer(campaign, form, **page)
+    return _show(campaign, "index", _explore_form, lambda form: service.explore_page(
+        campaign, form.run.data, _query(form)))
 
 
 @bp.route("/export")
 @requires("explorer.view", load_campaign)
 def export(campaign):
     """The explorer's table as CSV or XLSX (``?fmt=csv|xlsx`` and the page's query)."""
-    fmt = _fmt()
-    try:
-        form, ok = _explore_form(campaign)
-        if fmt is None or not ok:
-            raise DomainError(_("The download could not be made: check the choices."))
-        data = service.export_page(campaign, form.run.data, _query(form), fmt)
-    except DomainError as exc:
-        return _render_explorer(campaign, None, 400, error=exc.message)
-    return _download(data, fmt, f"explorer_{campaign.id}")
+    return _export(campaign, "index", _explore_form, lambda form, fmt: service.export_page(
+        campaign, form.run.data, _query(form), fmt), "explorer")
 
 
 # ---- cross-tabs ------------------------------------------------------------------------------
@@ -113,8 +126,7 @@ def _crosstab_form(campaign):
     form.run.choices = _choices(choices["runs"])
     form.rows.choices = _choices(choices["variables"])
     form.cols.choices = _choices(choices["variables"])
-    ok = _bind(form, choices["defaults"])
-    return form, ok
+    return form, _bind(form, choices["defaults"])
 
 
 def _crosstab_args(form) -> dict:
@@ -122,42 +134,21 @@ def _crosstab_args(form) -> dict:
             "confidence_level": form.confidence_level.data, "rule": form.rule.data or "auto"}
 
 
-def _render_crosstab(campaign, form=None, status=200, **page):
-    return render_template("explorer/crosstab.html", campaign=campaign, form=form,
-                           query_args=_query_args(), **page), status
-
-
 @bp.route("/crosstab")
 @requires("explorer.view", load_campaign)
 def crosstab(campaign):
     """Two categorical questions crossed: row percentages with CIs and the Rao–Scott test."""
-    try:
-        form, ok = _crosstab_form(campaign)
-    except DomainError as exc:
-        return _render_crosstab(campaign, error=exc.message)
-    if not ok:
-        return _render_crosstab(campaign, form, 400)
-    try:
-        page = service.crosstab_page(campaign, form.run.data, **_crosstab_args(form))
-    except DomainError as exc:
-        return _render_crosstab(campaign, form, 400, error=exc.message)
-    return _render_crosstab(campaign, form, **page)
+    return _show(campaign, "crosstab", _crosstab_form, lambda form: service.crosstab_page(
+        campaign, form.run.data, **_crosstab_args(form)))
 
 
 @bp.route("/crosstab/export")
 @requires("explorer.view", load_campaign)
 def crosstab_export(campaign):
     """The cross-tab's cells and test as CSV or XLSX."""
-    fmt = _fmt()
-    try:
-        form, ok = _crosstab_form(campaign)
-        if fmt is None or not ok:
-            raise DomainError(_("The download could not be made: check the choices."))
-        data = service.export_crosstab_page(campaign, form.run.data, fmt,
-                                            **_crosstab_args(form))
-    except DomainError as exc:
-        return _render_crosstab(campaign, None, 400, error=exc.message)
-    return _download(data, fmt, f"crosstab_{campaign.id}")
+    return _export(campaign, "crosstab", _crosstab_form,
+                   lambda form, fmt: service.export_crosstab_page(
+                       campaign, form.run.data, fmt, **_crosstab_args(form)), "crosstab")
 
 
 # ---- key drivers -----------------------------------------------------------------------------
@@ -168,8 +159,7 @@ def _drivers_form(campaign):
     form.run.choices = _choices(choices["runs"])
     form.scheme.choices = _choices(choices["schemes"])
     form.outcome.choices = _choices(choices["outcomes"])
-    ok = _bind(form, choices["defaults"])
-    return form, ok
+    return form, _bind(form, choices["defaults"])
 
 
 def _drivers_query(form) -> key_drivers.DriverQuery:
@@ -177,39 +167,18 @@ def _drivers_query(form) -> key_drivers.DriverQuery:
                                    form.confidence_level.data)
 
 
-def _render_drivers(campaign, form=None, status=200, **page):
-    return render_template("explorer/drivers.html", campaign=campaign, form=form,
-                           query_args=_query_args(), **page), status
-
-
 @bp.route("/drivers")
 @requires("explorer.view", load_campaign)
 def drivers(campaign):
     """Which dimensions go with overall satisfaction: survey-weighted regression, a chart of
     the effects with their intervals, and what it means in plain words."""
-    try:
-        form, ok = _drivers_form(campaign)
-    except DomainError as exc:
-        return _render_drivers(campaign, error=exc.message)
-    if not ok:
-        return _render_drivers(campaign, form, 400)
-    try:
-        page = key_drivers.drivers_page(campaign, form.run.data, _drivers_query(form))
-    except DomainError as exc:
-        return _render_drivers(campaign, form, 400, error=exc.message)
-    return _render_drivers(campaign, form, **page)
+    return _show(campaign, "drivers", _drivers_form, lambda form: key_drivers.drivers_page(
+        campaign, form.run.data, _drivers_query(form)))
 
 
 @bp.route("/drivers/export")
 @requires("explorer.view", load_campaign)
 def drivers_export(campaign):
     """The key-driver model's table as CSV or XLSX."""
-    fmt = _fmt()
-    try:
-        form, ok = _drivers_form(campaign)
-        if fmt is None or not ok:
-            raise DomainError(_("The download could not be made: check the choices."))
-        data = key_drivers.export_page(campaign, form.run.data, _drivers_query(form), fmt)
-    except DomainError as exc:
-        return _render_drivers(campaign, None, 400, error=exc.message)
-    return _download(data, fmt, f"key_drivers_{campaign.id}")
+    return _export(campaign, "drivers", _drivers_form, lambda form, fmt: key_drivers.export_page(
+        campaign, form.run.data, _drivers_query(form), fmt), "key_drivers")

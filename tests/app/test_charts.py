@@ -135,7 +135,9 @@ def test_macros_draw_valid_svg_scaled_to_the_container(app):
                                (g_trend, macros.trend_lines, "circle")):
             svg = ET.fromstring(str(draw(g, "Biểu đồ <thử>")))
             assert svg.get("viewBox") == f"0 0 {g['width']} {g['height']}"
-            assert "width:100%" in svg.get("style") and svg.get("aria-label") == "Biểu đồ <thử>"
+            # sized by the stylesheet (svg.chart): the CSP forbids inline style attributes
+            assert svg.get("style") is None and "chart" in svg.get("class").split()
+            assert svg.get("aria-label") == "Biểu đồ <thử>"
             assert len(svg.findall(f".//{SVG}{marks}")) == {"dot": 2, "bar": 1, "trend": 2}[
                 g["kind"]]
         texts = [t.text for t in ET.fromstring(str(macros.dot_plot(g_dot, "d"))).iter(
@@ -157,6 +159,12 @@ def test_coefficient_plot_spans_zero_and_draws_its_line(app):
     with app.test_request_context():
         macros = app.jinja_env.get_template("_macros/charts.html").module
         svg = ET.fromstring(str(macros.coefficient_plot(g, "hệ số")))
-    zero = [ln for ln in svg.iter(f"{SVG}line") if ln.get("data-role") == "zero"]
-    assert len(zero) == 1 and float(zero[0].get("x1")) == g["zero_x"]
+    (zero,) = [e for e in svg.iter(f"{SVG}g") if e.get("data-role") == "zero"]
+    marks = zero.findall(f"{SVG}line")
+    assert len(marks) == 2 and {float(m.get("x1")) for m in marks} == {g["zero_x"]}
     assert len(svg.findall(f".//{SVG}circle")) == 2
+    # an interval across zero is grey, one clear of it keeps the colour
+    mixed = charts.coefficient_plot([{"label": "u", "estimate": 0.1, "ci_low": -0.1,
+                                      "ci_high": 0.3}, items[1]])
+    assert [(p["label"], p["clear"]) for p in mixed["points"]] == [("b", True), ("u", False)]
+    assert mixed["points"][1]["color"] == charts.UNCLEAR != mixed["points"][0]["color"]

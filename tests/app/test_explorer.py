@@ -360,3 +360,24 @@ def test_supervisors_and_the_office_cannot_explore(world, client):
             .status_code == 302
         for path in ("", "export?fmt=csv", "crosstab", "drivers", "drivers/export"):
             assert client.get(f"/campaigns/{campaign.id}/explore/{path}").status_code == 403
+
+
+def test_frames_are_cached_until_the_approved_interviews_change(world, app):
+    from surveyapp.services import accounts, interviews
+
+    campaign, run = world
+    first = explorer.load_frame(campaign, run)
+    again = explorer.load_frame(campaign, run)
+    # the same extract's arrays, but each request has its own dict of columns
+    assert again.data is not first.data and again.data["weight"] is first.data["weight"]
+    again.numbers("hai_long_chung")
+    assert "num:hai_long_chung" not in explorer.load_frame(campaign, run).data
+    waiting = interviews.review_queue(campaign)[0]
+    interviews.review_interview(accounts.get_user_by_login("giamsat"), waiting, "approve", "")
+    after = explorer.load_frame(campaign, run)
+    assert after.data["weight"] is not first.data["weight"]
+    app.config["EXPLORER_CACHE_SIZE"] = 0
+    try:
+        assert explorer.load_frame(campaign, run).data["weight"] is not after.data["weight"]
+    finally:
+        app.config.pop("EXPLORER_CACHE_SIZE")
