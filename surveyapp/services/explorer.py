@@ -620,11 +620,12 @@ def _chart(ind: Indicator, rows: list[dict], by: str) -> dict | None:
     a single figure per domain as a dot plot of the domains (the total included)."""
     shown = [{"label": r["domain_label"], "series": r["category_label"],
               "value": r["estimate"], "estimate": r["estimate"], "ci_low": r["ci_low"],
-              "ci_high": r["ci_high"]} for r in rows if r["estimate"] is not None]
+              "ci_high": r["ci_high"], "domain": r["domain"]}
+             for r in rows if r["estimate"] is not None]
     categorical = any(r["category"] is not None for r in rows)
     if categorical:
         if by:
-            return charts.bar_chart([s for s in shown if s["label"] != str(_("Total"))],
+            return charts.bar_chart([s for s in shown if s["domain"] is not None],
                                     series_key="series")
         return charts.bar_chart([{**s, "label": s["series"]} for s in shown])
     if by:
