@@ -115,12 +115,15 @@ def register_field_blueprints(app: Flask) -> None:
     from .views import scorecards
 
     app.register_blueprint(scorecards.bp)  # issue 9: scorecard runs
-    from .views import explorer
-
-    app.register_blueprint(explorer.bp)  # issue 10: explorer, cross-tabs, key drivers
     from .views import public
 
     app.register_blueprint(public.bp)  # issue 11: the public results pages
+    from .views import reports
+
+    app.register_blueprint(reports.bp)  # issue 10: annual reports (XLSX, HTML, PDF)
+    from .views import explorer
+
+    app.register_blueprint(explorer.bp)  # issue 10: explorer, cross-tabs, key drivers
     from .views import notifications, office, packages
 
     app.register_blueprint(packages.bp)  # issue 11: submission packages and their workflow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -216,6 +218,9 @@ def make_world() -> World:
     foreign["weight_run"] = make_weight_run(foreign["campaign"], foreign["sampling_plan"])
     own["scorecard_run"] = make_scorecard_run(own["weight_run"])
     foreign["scorecard_run"] = make_scorecard_run(foreign["weight_run"])
+    # Annual reports (issue 10): a stored version of each campaign's report.
+    own["annual_report"] = make_annual_report(own["scorecard_run"])
+    foreign["annual_report"] = make_annual_report(foreign["scorecard_run"])
     own["custom_index"] = make_custom_index(own["campaign"])  # custom indices (issue 9)
     foreign["custom_index"] = make_custom_index(foreign["campaign"])
     # Submission packages (issue 11): a submitted (frozen) version of each organisation, and a

@@ -318,6 +318,15 @@ def _indices_edit(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
 
 
+# ---- annual reports (issue 10) ----
+def _report_staff(p: Principal, obj) -> bool:
+    """Generate, list and download a campaign's annual reports: its organisation's
+    administrators and analysts. Raw reports are never the UBND office's: it reads the
+    submitted packages (issue 11). ``obj``: the campaign or one of its reports."""
+    c = obj if isinstance(obj, Campaign) else obj.campaign
+    return p.system_admin or p.has_role(c.organisation_id, *CAMPAIGN_EDITORS)
+
+
 # ---- submission packages (issue 11) ----
 # Analysts and org admins prepare a package; the org admin (the organisation's head) approves
 # and submits it; the UBND office's reviewers receive, return, accept and publish it.
@@ -424,10 +433,13 @@ RULES: dict[str, Callable[[Principal, object], bool]] = {
     # scorecard runs (issue 9): the same people as weighting runs (unpublished results)
     "scorecards.view": _weighting_view,
     "scorecards.create": _weighting_create,
+    "explorer.view": _explore,  # issue 10: explorer, cross-tabs, key drivers
     # custom indices and band tables (issue 9): read as scorecards, defined by their makers
     "indices.view": _weighting_view,
     "indices.edit": _indices_edit,
-    "explorer.view": _explore,  # issue 10: explorer, cross-tabs, key drivers
+    # annual reports (issue 10): the organisation's analysts and administrators only
+    "report.view": _report_staff,
+    "report.generate": _report_staff,
     # submission packages (issue 11)
     "package.list": _authenticated,
     "package.create": _package_create,

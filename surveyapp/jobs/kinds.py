@@ -81,3 +81,14 @@ def notification_mail(job: Job, ctx: JobContext) -> dict:
     from ..services import notifications
 
     return notifications.deliver_mail(list(job.params.get("notification_ids") or []))
+
+
+@job_kind("annual_report")
+def annual_report(job: Job, ctx: JobContext) -> dict:
+    """Generate a campaign's annual report (XLSX, HTML, PDF) from a scorecard run; the new
+    report version commits with "done"."""
+    from ..services import reports
+
+    ctx.progress(2, _("Reading the runs"))
+    actor = db.session.get(User, job.owner_id) if job.owner_id else None
+    return reports.run_report_job(job, actor, ctx.progress)

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from . import charts
 from .locale import format_number, translations
 
-ROWS_PER_CHART = 40  # a dot plot longer than this is split so that each part fits a page
+ROWS_PER_CHART = 25  # a dot plot longer than this is split so that each part fits a page
 
 
 def _template_folder() -> Path:

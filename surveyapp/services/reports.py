@@ -197,7 +197,7 @@ def _build(run: ScorecardRun, locale: str) -> dict:
         "total": table["total"],
         "rankings": rankings,
         "comparisons": _comparisons(run, rows),
-        "trend": _trend(run, campaign, table["nodes"]),
+        "trend": _trend(run, campaign, table["nodes"], rows),
     }
     return data
 
@@ -329,7 +329,8 @@ def _comparisons(run: ScorecardRun, rows: list[dict]) -> list[dict]:
              "direction": c.direction} for c in stored]
 
 
-def _trend(run: ScorecardRun, campaign: Campaign, nodes: list[dict]) -> list[dict]:
+def _trend(run: ScorecardRun, campaign: Campaign, nodes: list[dict],
+           rows: list[dict]) -> list[dict]:
     earlier = db.session.execute(
         select(ScorecardRun, Campaign).join(Campaign, Campaign.id == ScorecardRun.campaign_id)
         .where(Campaign.organisation_id == campaign.organisation_id,
@@ -341,7 +342,7 @@ def _trend(run: ScorecardRun, campaign: Campaign, nodes: list[dict]) -> list[dic
     wanted = [n["node"] for n in nodes]
     out = []
     for other in [*newest.values(), run]:
-        total = {r["node"]: r for r in scorecards.run_rows(other)
+        total = {r["node"]: r for r in (rows if other is run else scorecards.run_rows(other))
                  if r["agency_code"] is None and r["node"] in wanted}
         out.append({"year": other.campaign.year, "campaign_id": other.campaign_id,
                     "title": other.campaign.title, "scorecard_run_id": other.id,

@@ -77,6 +77,7 @@ def detail(campaign):
                            can_export=can("export.campaign", campaign),
                            can_weighting=can("weighting.view", campaign),
                            can_explore=can("explorer.view", campaign),
+                           can_reports=can("report.view", campaign),
                            can_quality=can("quality.view", campaign),
                            can_respondents=can("respondent.purge", campaign))
 

@@ -179,12 +179,11 @@ MATRIX: dict[str, Expect] = {
     "scorecards.new": Expect(ADMIN | EDITORS, ADMIN),
     "scorecards.detail": Expect(SAMPLING_VIEWERS, ADMIN),
     "scorecards.export": Expect(SAMPLING_VIEWERS, ADMIN),
-    # Custom indices and band tables (issue 9): read as scorecards, defined by their makers.
-    "indices.index": Expect(SAMPLING_VIEWERS, ADMIN),
-    "indices.detail": Expect(SAMPLING_VIEWERS, ADMIN),
-    "indices.new": Expect(ADMIN | EDITORS, ADMIN),
-    "indices.edit": Expect(ADMIN | EDITORS, ADMIN),
-    "indices.new_band_table": Expect(ADMIN | EDITORS, ADMIN),
+    # Annual reports (issue 10): the organisation's analysts and admins generate and download
+    # them; the UBND office reads submitted packages, never raw reports.
+    "reports.index": Expect(ADMIN | EDITORS, ADMIN),
+    "reports.create": Expect(ADMIN | EDITORS, ADMIN, method="POST"),
+    "reports.download": Expect(ADMIN | EDITORS, ADMIN),
     # The data explorer, cross-tabs and key drivers (issue 10): the organisation's analysts
     # and admins; not field staff, never the UBND office (interview-level data).
     "explorer.index": Expect(ADMIN | EDITORS, ADMIN),
@@ -193,6 +192,12 @@ MATRIX: dict[str, Expect] = {
     "explorer.crosstab_export": Expect(ADMIN | EDITORS, ADMIN),
     "explorer.drivers": Expect(ADMIN | EDITORS, ADMIN),
     "explorer.drivers_export": Expect(ADMIN | EDITORS, ADMIN),
+    # Custom indices and band tables (issue 9): read as scorecards, defined by their makers.
+    "indices.index": Expect(SAMPLING_VIEWERS, ADMIN),
+    "indices.detail": Expect(SAMPLING_VIEWERS, ADMIN),
+    "indices.new": Expect(ADMIN | EDITORS, ADMIN),
+    "indices.edit": Expect(ADMIN | EDITORS, ADMIN),
+    "indices.new_band_table": Expect(ADMIN | EDITORS, ADMIN),
     # Submission packages (issue 11): the world's versions are submitted. Analysts and org
     # admins prepare; the org admin (the organisation's head) approves and submits; the
     # office reads submitted versions of every organisation and receives, returns, accepts,
@@ -244,6 +249,7 @@ OBJECT_ARGS.update({"assignment_id": "assignment", "interview_id": "interview",
                     "interview_uuid": "interview_uuid"})
 OBJECT_ARGS["run_id"] = "weight_run"  # weighting runs (issue 9)
 OBJECT_ARGS["scorecard_id"] = "scorecard_run"  # scorecard runs (issue 9)
+OBJECT_ARGS["report_id"] = "annual_report"  # annual reports (issue 10)
 OBJECT_ARGS["index_id"] = "custom_index"  # custom indices (issue 9)
 OBJECT_ARGS.update({"package_version_id": "package_version",  # packages (issue 11)
                     "notification_id": "notification"})
