@@ -103,6 +103,18 @@ def holm(p):
     return out
 
 
+def run_page_html(client, auth, weight_run, options) -> tuple:
+    """Compute and commit a scorecard run, sign in as the demo analyst and read its page:
+    (run, html)."""
+    from surveyapp.services import scorecards
+
+    run = scorecards.compute_scorecard(None, weight_run, options)
+    db.session.commit()
+    auth.login("phantich", "demo-analyst-2024")
+    url = f"/campaigns/{weight_run.campaign_id}/scorecards/{run.id}"
+    return run, client.get(url).get_data(as_text=True)
+
+
 @contextmanager
 def csrf_on(app):
     """CSRF protection on for a block (after signing in: the login form has no token here)."""

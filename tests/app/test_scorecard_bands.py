@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from scorecard_data import csrf_on, csrf_token, demo_campaign, interview_data
+from scorecard_data import csrf_on, csrf_token, demo_campaign, interview_data, run_page_html
 
 from surveyapp.extensions import db as _db
 from surveyapp.models import BandTable, Organisation
@@ -168,11 +168,8 @@ def test_a_bad_band_table_is_refused_in_vietnamese(world, name, text, maximum, s
 
 
 def test_the_run_page_shows_grades_and_the_scaling(world, client, auth):
-    campaign, wrun = world
-    run = scorecards.compute_scorecard(None, wrun, Options("tt01", min_n=5, rule="cv"))
-    _db.session.commit()
-    auth.login("phantich", "demo-analyst-2024")
-    html = client.get(f"/campaigns/{campaign.id}/scorecards/{run.id}").get_data(as_text=True)
+    _campaign, wrun = world
+    run, html = run_page_html(client, auth, wrun, Options("tt01", min_n=5, rule="cv"))
     assert 'data-testid="grade"' in html and 'data-testid="grading-note"' in html
     assert "Các ngưỡng được xây dựng cho điểm tối đa 18" in html
     assert "Xuất sắc ≥ 6,667" in html  # 15 × 8 / 18

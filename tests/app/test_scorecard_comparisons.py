@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
-from scorecard_data import demo_campaign, holm, interview_data
+from scorecard_data import demo_campaign, holm, interview_data, run_page_html
 
 from analysis.indices import compute_index, sipas_index
 from surveyapp.extensions import db as _db
@@ -175,11 +175,8 @@ def test_only_the_previous_year_of_the_same_organisation_counts(world):
 
 
 def test_the_run_page_shows_the_comparisons(world, client, auth):
-    campaign, wrun = world
-    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="cv"))
-    _db.session.commit()
-    auth.login("phantich", "demo-analyst-2024")
-    html = client.get(f"/campaigns/{campaign.id}/scorecards/{run.id}").get_data(as_text=True)
+    _campaign, wrun = world
+    run, html = run_page_html(client, auth, wrun, Options("sipas", min_n=5, rule="cv"))
     assert 'data-testid="comparisons-SIPAS"' in html
     assert "phương pháp Holm" in html and "So với toàn Thành phố" in html
     verdicts = {"above": "Cao hơn toàn Thành phố", "below": "Thấp hơn toàn Thành phố",
