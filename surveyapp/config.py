@@ -59,7 +59,6 @@ class Defaults:
     MAIL_TIMEOUT = 10
 
 
-
 # Plain environment variables the deployment docs name (besides any SURVEYAPP_* override).
 _ENV_ALIASES = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

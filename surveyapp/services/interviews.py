@@ -316,7 +316,8 @@ def _parse_time(value: Any) -> datetime | None:
 def _int_or_none(value: Any) -> tuple[bool, int | None]:
     if value is None:
         return True, None
-    if isinstance(value, bool) or not isinstance(value, int):
+    # ids are PostgreSQL integers: a larger number names nothing (and must not reach the query)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
         return False, None
     return True, value
 
