@@ -8,9 +8,12 @@ and PSUs, the run's final weights), and every figure comes from ``analysis``: ``
 (means, proportions with Korn–Graubard intervals, totals) by domain, ``compute_index`` for
 index nodes, ``chisq`` for cross-tabs, and the scorecards' reliability rules
 (``reliability.figure_status`` / ``scorecard``: cells with fewer than ``min_n`` respondents
-suppressed, NCHS for shares, the CV rule otherwise). Suppressed cells are blanked here, so
-pages, charts and downloads never show them. Not cached: a request on the demo's campaign
-takes milliseconds (``benchmarks/bench_explorer.py``).
+suppressed, NCHS for shares, the CV rule otherwise; by default those of the campaign's newest
+scorecard run). Suppressed cells are blanked here, so pages, charts and downloads never show
+them. Figures are computed on every request; only the run's extract is kept, per process and
+per fingerprint of the approved interviews (``EXPLORER_CACHE_SIZE`` frames, 4 by default, 0:
+none), because reading it is what takes seconds on a large campaign
+(``benchmarks/bench_explorer.py``).
 
 Indicator keys: ``q:<question>`` (a single choice, a Likert item, a number), ``m:<question>``
 (a multiple choice: the share choosing each option), ``ix:<scheme>:<node>`` (a node of a
@@ -617,11 +620,12 @@ def _chart(ind: Indicator, rows: list[dict], by: str) -> dict | None:
     a single figure per domain as a dot plot of the domains (the total included)."""
     shown = [{"label": r["domain_label"], "series": r["category_label"],
               "value": r["estimate"], "estimate": r["estimate"], "ci_low": r["ci_low"],
-              "ci_high": r["ci_high"]} for r in rows if r["estimate"] is not None]
+              "ci_high": r["ci_high"], "domain": r["domain"]}
+             for r in rows if r["estimate"] is not None]
     categorical = any(r["category"] is not None for r in rows)
     if categorical:
         if by:
-            return charts.bar_chart([s for s in shown if s["label"] != str(_("Total"))],
+            return charts.bar_chart([s for s in shown if s["domain"] is not None],
                                     series_key="series")
         return charts.bar_chart([{**s, "label": s["series"]} for s in shown])
     if by:

@@ -15,30 +15,18 @@ import math
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
+from scorecard_data import SIPAS_FACTORS as SIPAS
+from scorecard_data import demo_campaign
 
 from analysis import SurveyDesign, estimate
 from analysis.glm import glm
 from analysis.indices import compute_index, sipas_index
 from analysis.reliability import figure_status, scorecard
 from analysis.svytests import chisq
-from surveyapp.extensions import db as _db
-from surveyapp.models import Campaign, Organisation
 from surveyapp.services import demo, explorer, key_drivers, weighting
 from surveyapp.services.explorer import ExplorerFailed, Query
 
-SIPAS = {
-    "tiep_can": ["tc_nd_cho_ngoi", "tc_nd_trang_thiet_bi", "tc_nd_hien_dai", "tc_nd_cong_dvc",
-                 "tc_hai_long"],
-    "thu_tuc_hanh_chinh": ["tthc_nd_niem_yet", "tthc_nd_chinh_xac", "tthc_nd_thanh_phan",
-                           "tthc_nd_phi", "tthc_nd_thoi_han", "tthc_hai_long"],
-    "cong_chuc": ["cc_nd_lich_su", "cc_nd_lang_nghe", "cc_nd_giai_thich", "cc_nd_huong_dan",
-                  "cc_nd_tuan_thu", "cc_hai_long"],
-    "ket_qua": ["kq_nd_dung_quy_dinh", "kq_nd_chinh_xac", "kq_hai_long"],
-    "gop_y": ["gy_nd_bo_tri", "gy_nd_de_dang", "gy_nd_tich_cuc", "gy_nd_thong_bao",
-              "gy_hai_long"],
-}
 CHANNELS = ["truc_tiep", "truc_tuyen_toan_trinh", "truc_tuyen_mot_phan", "buu_chinh"]
 
 
@@ -46,11 +34,7 @@ CHANNELS = ["truc_tiep", "truc_tuyen_toan_trinh", "truc_tuyen_mot_phan", "buu_ch
 def world(app, db):
     with app.test_request_context():
         demo.load_demo()
-        org = _db.session.scalar(sa.select(Organisation).where(
-            Organisation.name == demo.CITY_FRONT))
-        campaign = _db.session.scalar(sa.select(Campaign).where(
-            Campaign.title == demo.CAMPAIGN_TITLE, Campaign.organisation_id == org.id))
-        yield campaign, weighting.list_runs(campaign)[0]
+        yield demo_campaign()
 
 
 def _independent(campaign, run):
@@ -381,3 +365,41 @@ def test_frames_are_cached_until_the_approved_interviews_change(world, app):
         assert explorer.load_frame(campaign, run).data["weight"] is not after.data["weight"]
     finally:
         app.config.pop("EXPLORER_CACHE_SIZE")
+
+
+def test_a_custom_index_is_explored_like_the_built_in_ones(world):
+    from surveyapp.services import custom_indices
+    from surveyapp.services.custom_indices import DimensionInput, ItemInput
+
+    campaign, run = world
+    chosen = {"tc_hai_long": ("1", "1", "mean"), "kq_hai_long": ("1", "3", "top:2"),
+              "cc_hai_long": ("2", "1", "mean")}
+    items = [ItemInput(q.name, *chosen.get(q.name, ("", "1", "mean")))
+             for q in custom_indices.editor_questions(campaign)]
+    version, _created = custom_indices.save_version(
+        None, campaign, None, "Chỉ số riêng",
+        [DimensionInput("Tiếp cận và kết quả", "2"), DimensionInput("Công chức", "1")], items)
+    key = f"custom:{version.id}"
+    definition = custom_indices.build_definition(version, explorer.definition_of(campaign))
+    cat = explorer.catalogue(campaign)
+    assert cat.index(key) is not None and "Chỉ số riêng" in cat.index(key).label
+    indicator = f"ix:{key}:{definition.name}"
+    assert cat.indicator(indicator) is not None
+    rows = _independent(campaign, run)
+    design = _design(rows, {n: np.array([r["answers"].get(n) for r in rows], dtype=object)
+                            for n in chosen})
+    result = compute_index(definition, None, design, by="agency", include_total=True)
+    (section,) = explorer.explore(campaign, run, Query((indicator,), "agency", min_n=3,
+                                                       rule="cv"), with_trend=False)
+    compared = 0
+    for r in result.rows:
+        if r.node != definition.name:
+            continue
+        got = _by(section.rows, None if r.domain is None else r.domain_dict["agency"])
+        assert got["n"] == r.n
+        if got["estimate"] is not None:
+            assert got["estimate"] == pytest.approx(r.estimate, rel=1e-12)
+            compared += 1
+    assert compared >= 2
+    # its two dimensions can be the drivers of the key-driver model
+    assert key in dict(key_drivers.choices(campaign)["schemes"])
