@@ -25,6 +25,7 @@ version, its assignment and its case — never ``InterviewRespondent`` and never
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -184,12 +185,36 @@ class _Column:
                              self.name)]
         return [Variable(names[0], self.label, "string", {}, (), self.name)]
 
-    def cells(self, answers: dict, calculated: dict) -> list:
+    def value_in(self, answers: dict, calculated: dict):
+        """The question's raw value in an answer document (a calculation: the server's)."""
         if self.type == "calculate":
-            value = calculated.get(self.name, answers.get(self.name))
+            return calculated.get(self.name, answers.get(self.name))
+        return answers.get(self.name)
+
+    def column_cells(self, raw: list, decode=None) -> list[list]:
+        """The variables' values (one list per variable) of a column of raw values.
+
+        A column holds few distinct values (codes, ``na``/``dk``), so each is turned into
+        cells once: per row that is one dictionary look-up instead of a call. ``decode``
+        turns a raw value (the JSON text read in SQL) into the answer's value first.
+        """
+        memo: dict = {}
+        out: list[list] = [[] for _n in self.wanted_names()]
+        for value in raw:
+            key = value if decode is not None or not isinstance(value, (list, dict)) else None
+            cells = memo.get(key) if key is not None else None
+            if cells is None:
+                cells = self.cells(decode(value) if decode is not None else value)
+                if key is not None:
+                    memo[key] = cells
+            for target, cell in zip(out, cells):
+                target.append(cell)
+        return out
+
+    def cells(self, value) -> list:
+        if self.type == "calculate":
             return [value if value is None or isinstance(value, (int, float, str))
                     and not isinstance(value, bool) else str(value)]
-        value = answers.get(self.name)
         if self.type == "select_multiple":
             if value in (NA, DK):
                 return [value] * len(self.codes)
@@ -228,13 +253,40 @@ def _columns(definitions: list[Definition]) -> list[_Column]:
     return out
 
 
-def _rows(campaign: Campaign):
-    """The extract's raw rows, streamed: named columns only, never identifying data."""
+def _version_ids(campaign: Campaign) -> set[int]:
+    """The questionnaire versions of the campaign's approved interviews."""
+    return set(db.session.scalars(
+        select(InterviewVersion.questionnaire_version_id).distinct()
+        .join(Interview, Interview.id == InterviewVersion.interview_id)
+        .where(*approved_condition(campaign.id))))
+
+
+def _answer_text(column: _Column):
+    """The question's value as JSON text, read in SQL (``null`` or NULL when absent).
+
+    JSON text because it keeps the value's type exactly (``"1"`` vs ``1``, lists), on
+    PostgreSQL (``CAST(answers -> 'q' AS TEXT)``) and SQLite (``JSON_QUOTE(JSON_EXTRACT(…))``)
+    alike, and is decoded once per distinct value (``_Column.column_cells``).
+    """
+    return cast(InterviewVersion.answers[column.name], Text).label(f"a_{column.name}")
+
+
+def _rows(campaign: Campaign, columns: list[_Column] | None = None):
+    """The extract's raw rows, streamed: named columns only, never identifying data.
+
+    ``columns``: read only these questions' values in SQL instead of whole answer
+    documents (decoding every document is most of a large campaign's extract time).
+    """
+    if columns is None:
+        answers = [InterviewVersion.answers, InterviewVersion.calculated]
+    else:
+        answers = [_answer_text(c) for c in columns]
+        if any(c.type == "calculate" for c in columns):
+            answers.append(InterviewVersion.calculated)
     query = (
         select(Interview.id, InterviewVersion.disposition, InterviewVersion.finished_at,
-               InterviewVersion.questionnaire_version_id, InterviewVersion.answers,
-               InterviewVersion.calculated, SamplingCase.id.label("case_id"),
-               SamplingCase.stratum, SamplingCase.psu, SamplingCase.pik)
+               InterviewVersion.questionnaire_version_id, SamplingCase.id.label("case_id"),
+               SamplingCase.stratum, SamplingCase.psu, SamplingCase.pik, *answers)
         .select_from(InterviewVersion)
         .join(Interview, Interview.id == InterviewVersion.interview_id)
         .outerjoin(Assignment, Assignment.id == Interview.assignment_id)
@@ -243,6 +295,10 @@ def _rows(campaign: Campaign):
         .order_by(Interview.id)
         .execution_options(yield_per=2000))
     return db.session.execute(query)
+
+
+def _json_text(text):
+    return None if text is None else json.loads(text)
 
 
 def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
@@ -260,16 +316,18 @@ def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
     ``questions``: only these questions' variables (the design variables always); turning
     every answer of a large campaign into cells is most of the extract's time.
     """
-    rows = list(_rows(campaign))
+    version_ids = _version_ids(campaign)
+    if not version_ids:
+        raise _no_rows()
+    columns = _columns(_definitions(version_ids))
+    if questions is not None:
+        columns = [c for c in columns if c.name in questions]
+    rows = list(_rows(campaign, None if questions is None else columns))
     if not rows:
         raise _no_rows()
     if progress:
         progress(0.25)
     weights = campaign_weights(campaign)
-    columns = _columns(_definitions({r.questionnaire_version_id for r in rows}))
-    if questions is not None:
-        columns = [c for c in columns if c.name in questions]
-    values: list[list[list]] = [[[] for _n in c.wanted_names()] for c in columns]
     fixed: dict[str, list] = {k: [] for k in ("resp_id", "disposition", "int_date", "stratum",
                                               "psu", "pik", "weight")}
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
@@ -281,10 +339,17 @@ def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
         fixed["psu"].append(r.psu)
         fixed["pik"].append(r.pik)
         fixed["weight"].append(weights.get(r.case_id) if r.case_id is not None else None)
-        answers, calculated = r.answers or {}, r.calculated or {}
-        for column, lists in zip(columns, values):
-            for target, cell in zip(lists, column.cells(answers, calculated)):
-                target.append(cell)
+    values: list[list[list]] = []
+    for position, column in enumerate(columns):
+        if questions is None:
+            raw = [column.value_in(r.answers or {}, r.calculated or {}) for r in rows]
+            values.append(column.column_cells(raw))
+        elif column.type == "calculate":
+            raw = [column.value_in({column.name: _json_text(r[8 + position])},
+                                   r.calculated or {}) for r in rows]
+            values.append(column.column_cells(raw))
+        else:
+            values.append(column.column_cells([r[8 + position] for r in rows], _json_text))
     if progress:
         progress(0.5)
     with force_locale("vi"):

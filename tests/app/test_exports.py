@@ -180,6 +180,25 @@ def test_extract_has_one_row_per_approved_interview_and_the_questions_in_order(w
     assert dataset.columns["int_date"] == [date(2024, 9, 2)] * 3  # Vietnam's calendar day
 
 
+def test_reading_chosen_questions_in_sql_gives_the_same_columns_as_whole_documents(world):
+    """``questions=`` reads each question's JSON in SQL (``answers -> 'q'``) instead of the
+    whole documents: every kind of column must come out identical, types included."""
+    whole = service.build_extract(campaign_of(world))
+    names = ["visited", "satisfaction", "channels", "age", "wait", "visit_date", "comment",
+             "age_next"]
+    chosen = service.build_extract(campaign_of(world), questions=set(names))
+    assert [v.name for v in chosen.variables] == [v.name for v in whole.variables]
+    for name, column in chosen.columns.items():
+        assert column == whole.columns[name], name
+        assert [type(v) for v in column] == [type(v) for v in whole.columns[name]], name
+    assert chosen.columns["age_next"] == [43, None, None]
+    assert chosen.columns["channels_desk"] == [1, "na", 0]
+    assert chosen.columns["wait"] == [1.5, 0.25, None]
+    only = service.build_extract(campaign_of(world), questions={"satisfaction"})
+    assert [v.name for v in only.variables][7:] == ["satisfaction"]
+    assert only.columns["satisfaction"] == [4, "dk", 5]
+
+
 def test_design_variables_come_from_the_locked_plan_and_the_weights_after_reserves(world):
     dataset = service.build_extract(campaign_of(world))
     expected = expected_columns(world)

@@ -122,6 +122,17 @@ def test_a_package_goes_from_draft_to_published(live_server, desktop_page):
         "[data-testid=accepted-packages]").inner_text()
     assert page.locator("[data-testid=side-by-side] tbody tr").count() > 0
     screenshot(page, "package-7-consolidated-office")
+    # Anyone, signed in or not, finds it on the public results page with the same digest.
+    version2 = re.search(r"/packages/(\d+)", url2).group(1)
+    page.context.clear_cookies()
+    page.goto(f"{base}/results/")
+    page.click("text=Năm 2024")
+    block = page.locator(f"[data-testid=published-package-{version2}]")
+    block.wait_for()
+    assert "Ủy ban MTTQ Việt Nam TP. Hồ Chí Minh" in block.inner_text()
+    assert block.locator("[data-testid=digest]").inner_text() == digest2
+    screenshot(page, "package-8-public-page")
+    _sign_in(page, base, OFFICE)
     # The first version stays readable, returned, with its own digest.
     page.goto(url)
     assert _status(page) == "Trả lại kèm ý kiến"
