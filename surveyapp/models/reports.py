@@ -13,44 +13,27 @@ backups hold the reports), and a report is small (a few MB for 300 agencies).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
-from ._types import TZDateTime, utcnow
-from .campaigns import Campaign
+from ._numbered import NumberedCampaignRun
 from .scorecards import ScorecardRun
-from .users import User
 
 REPORT_FORMATS = ("xlsx", "pdf", "html")
 
 
-class AnnualReport(db.Model):
+class AnnualReport(NumberedCampaignRun, db.Model):
     """One generation of a campaign's annual report (number 1, 2, … per campaign)."""
 
     __tablename__ = "annual_report"
-    __table_args__ = (
-        UniqueConstraint("campaign_id", "number"),
-        CheckConstraint("number >= 1", name="number_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"),
-                                             index=True)
-    number: Mapped[int] = mapped_column(Integer)
     scorecard_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("scorecard_run.id", ondelete="SET NULL"), index=True)
     locale: Mapped[str] = mapped_column(String(8))
     data_sha256: Mapped[str] = mapped_column(String(64))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
-    campaign: Mapped[Campaign] = relationship()
     scorecard_run: Mapped[ScorecardRun | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
     files: Mapped[list[AnnualReportFile]] = relationship(
         back_populates="report", order_by="AnnualReportFile.id",
         cascade="all, delete-orphan", passive_deletes=True)

@@ -16,16 +16,13 @@ the run, computed once with it.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._types import JSONType, TZDateTime, utcnow
-from .campaigns import Campaign
+from ._numbered import NumberedCampaignRun
+from ._types import JSONType
 from .index_definitions import BandTable, CustomIndexVersion
-from .users import User
 from .weighting import WeightRun
 
 
@@ -37,19 +34,10 @@ class ScorecardStatus:
     SUPPRESSED = "suppressed"
 
 
-class ScorecardRun(db.Model):
+class ScorecardRun(NumberedCampaignRun, db.Model):
     """One scorecard of a campaign (number 1, 2, … per campaign)."""
 
     __tablename__ = "scorecard_run"
-    __table_args__ = (
-        UniqueConstraint("campaign_id", "number"),
-        CheckConstraint("number >= 1", name="number_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"),
-                                             index=True)
-    number: Mapped[int] = mapped_column(Integer)
     weight_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("weight_run.id", ondelete="SET NULL"))
     index_key: Mapped[str] = mapped_column(String(16))
@@ -59,8 +47,6 @@ class ScorecardRun(db.Model):
     rule: Mapped[str] = mapped_column(String(8))
     seed: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="done")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     custom_index_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("custom_index_version.id", ondelete="SET NULL"))
     band_table_id: Mapped[int | None] = mapped_column(
@@ -71,12 +57,10 @@ class ScorecardRun(db.Model):
         ForeignKey("scorecard_run.id", ondelete="SET NULL"))
     comparison_adjust: Mapped[str | None] = mapped_column(String(8))  # holm | bh
 
-    campaign: Mapped[Campaign] = relationship()
     weight_run: Mapped[WeightRun | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
     custom_index_version: Mapped[CustomIndexVersion | None] = relationship()
     band_table: Mapped[BandTable | None] = relationship()
-    previous_run: Mapped[ScorecardRun | None] = relationship(remote_side=[id])
+    previous_run: Mapped[ScorecardRun | None] = relationship(remote_side="ScorecardRun.id")
     rows: Mapped[list[ScorecardRow]] = relationship(
         back_populates="run", order_by="ScorecardRow.position",
         cascade="all, delete-orphan", passive_deletes=True)

@@ -10,15 +10,12 @@ partial interview): base, non-response-adjusted and final weight.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._types import JSONType, TZDateTime, utcnow
-from .campaigns import Campaign
-from .users import User
+from ._numbered import NumberedCampaignRun
+from ._types import JSONType
 
 
 class WeightRunStatus:
@@ -28,19 +25,10 @@ class WeightRunStatus:
     NOT_CONVERGED = "not_converged"
 
 
-class WeightRun(db.Model):
+class WeightRun(NumberedCampaignRun, db.Model):
     """One weighting of a campaign's approved interviews (number 1, 2, … per campaign)."""
 
     __tablename__ = "weight_run"
-    __table_args__ = (
-        UniqueConstraint("campaign_id", "number"),
-        CheckConstraint("number >= 1", name="number_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"),
-                                             index=True)
-    number: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict] = mapped_column(JSONType, default=dict)
     plan_id: Mapped[int | None] = mapped_column(
         ForeignKey("sampling_plan.id", ondelete="SET NULL"))
@@ -49,11 +37,7 @@ class WeightRun(db.Model):
     input_sha256: Mapped[str] = mapped_column(String(64))
     diagnostics: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=WeightRunStatus.DONE)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
-    campaign: Mapped[Campaign] = relationship()
-    created_by: Mapped[User | None] = relationship()
     units: Mapped[list[UnitWeight]] = relationship(
         back_populates="run", order_by="UnitWeight.interview_id",
         cascade="all, delete-orphan", passive_deletes=True)

@@ -78,8 +78,7 @@ from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
@@ -98,7 +97,7 @@ from ..questionnaires import Questionnaire as Definition
 from ..reporting.annual_html import render_html
 from ..reporting.annual_pdf import PdfFailed, render_pdf
 from ..reporting.annual_xlsx import render_xlsx
-from . import audit, response_rates, scorecards
+from . import audit, numbered_runs, response_rates, scorecards
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
 from .sampling_plans import ALLOCATION_LABELS, METHOD_LABELS
 
@@ -423,27 +422,25 @@ def store_report(actor, run: ScorecardRun, data: dict, files: dict[str, bytes], 
                  job_id: int | None = None) -> AnnualReport:
     """Stage the next report version of the run's campaign with its files (no commit)."""
     campaign = run.campaign
-    number = (db.session.scalar(select(func.max(AnnualReport.number))
-                                .where(AnnualReport.campaign_id == campaign.id)) or 0) + 1
+    number = numbered_runs.next_number(AnnualReport, campaign.id)
     report = AnnualReport(campaign_id=campaign.id, number=number, scorecard_run_id=run.id,
                           locale=data["locale"], data_sha256=data_digest(data), job_id=job_id,
                           created_by_id=getattr(actor, "id", None))
     report.files = [AnnualReportFile(format=fmt, sha256=hashlib.sha256(content).hexdigest(),
                                      size=len(content), content=content)
                     for fmt, content in files.items()]
-    db.session.add(report)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Another report of this campaign was stored at the same time; "
-                         "generate the report again.")) from None
+    numbered_runs.stage(report, _number_taken)
     audit.record(actor, AuditAction.CREATE, report, organisation_id=campaign.organisation_id,
                  after={"number": number, "scorecard_run": run.number,
                         "data_sha256": report.data_sha256,
                         "files": {f.format: f.sha256 for f in report.files}},
                  summary=f"annual report {number} of campaign {campaign.id}")
     return report
+
+
+def _number_taken() -> Conflict:
+    return Conflict(_("Another report of this campaign was stored at the same time; "
+                      "generate the report again."))
 
 
 def list_reports(campaign: Campaign) -> list[AnnualReport]:

@@ -29,14 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import Campaign, QuestionnaireVersion, WeightRun
-from ..models.codes import AuditAction
 from ..models._types import as_utc
+from ..models.codes import AuditAction
 from ..models.index_definitions import CUSTOM_PREFIX
 from ..models.scorecards import (
     ComparisonKind,
@@ -47,7 +46,7 @@ from ..models.scorecards import (
 )
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import charts, tabular
-from . import audit, band_tables, custom_indices
+from . import audit, band_tables, custom_indices, numbered_runs
 from . import scorecard_comparisons as comparisons
 from .exports import build_extract
 from .index_definitions import NODE_LABELS, SCHEMES, build_definition
@@ -264,8 +263,7 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
         raise ScorecardFailed(_("The scorecard could not be computed: %(detail)s",
                                 detail=str(exc))) from None
     flag_of = {(None if f.domain is None else f.domain[AGENCY], f.node): f for f in flags}
-    number = (db.session.scalar(select(func.max(ScorecardRun.number))
-                                .where(ScorecardRun.campaign_id == campaign.id)) or 0) + 1
+    number = numbered_runs.next_number(ScorecardRun, campaign.id)
     run = ScorecardRun(campaign_id=campaign.id, number=number, weight_run_id=weight_run.id,
                        index_key=key, method_version=index.method_version,
                        confidence_level=float(options.confidence_level), min_n=options.min_n,
@@ -277,12 +275,7 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
                        df=_finite(result.df),
                        previous_run_id=None if previous is None else previous.id,
                        comparison_adjust=comparisons.ADJUST)
-    db.session.add(run)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _number_taken() from None
+    numbered_runs.stage(run, _number_taken)
     city = _("City total")
     stored = []
     for position, r in enumerate(result.rows):
@@ -312,11 +305,7 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
                         "band_table": None if table is None else table.name,
                         "previous_run": None if previous is None else previous.id},
                  summary=f"scorecard run {number} of campaign {campaign.id}")
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise _number_taken() from None
+    numbered_runs.commit(_number_taken)
     return run
 
 

@@ -34,8 +34,7 @@ from typing import Any
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
@@ -53,7 +52,7 @@ from ..models import (
 from ..models.codes import AuditAction, Disposition
 from ..models.weighting import WeightRunStatus
 from ..questionnaires import Questionnaire as Definition
-from . import audit
+from . import audit, numbered_runs
 from .assignments import campaign_weights, locked_plan
 from .interviews import approved_condition, approved_interviews, canonical_json
 
@@ -403,8 +402,8 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
         calibration = None
         final = w_nr
         if spec.method != "none":
-            design = SurveyDesign.create(data={k: np.array(v, dtype=object) for k, v in columns.items()},
-                                         weights=w_nr)
+            design = SurveyDesign.create(
+                data={k: np.array(v, dtype=object) for k, v in columns.items()}, weights=w_nr)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AnalysisWarning)
                 calibrated = design.calibrate(
@@ -435,8 +434,7 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
                        zip(calibration.names, calibration.targets, calibration.achieved,
                            strict=True)]},
     })
-    number = (db.session.scalar(select(func.max(WeightRun.number))
-                                .where(WeightRun.campaign_id == campaign.id)) or 0) + 1
+    number = numbered_runs.next_number(WeightRun, campaign.id)
     variables = _variables(spec)
     run = WeightRun(campaign_id=campaign.id, number=number, spec=spec.to_dict(),
                     plan_id=inputs.plan.id, plan_version=inputs.plan.version,
@@ -444,12 +442,7 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
                     input_sha256=input_digest(inputs, variables), diagnostics=diagnostics,
                     status=WeightRunStatus.DONE if converged else WeightRunStatus.NOT_CONVERGED,
                     created_by_id=getattr(actor, "id", None))
-    db.session.add(run)
-    try:
-        db.session.flush()
-    except IntegrityError:  # another run took this number at the same moment
-        db.session.rollback()
-        raise _number_taken() from None
+    numbered_runs.stage(run, _number_taken)
     # One executemany in the run's transaction (a unit-of-work object per respondent would
     # dominate the run's time for a large survey).
     db.session.execute(insert(UnitWeight.__table__), [
@@ -461,11 +454,7 @@ def compute_weights(actor, campaign: Campaign, spec: WeightSpec) -> WeightRun:
                  after={"number": number, "spec": spec.to_dict(), "status": run.status,
                         "input_sha256": run.input_sha256},
                  summary=f"weight run {number} of campaign {campaign.id}")
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise _number_taken() from None
+    numbered_runs.commit(_number_taken)
     return run
 
 

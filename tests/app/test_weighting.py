@@ -195,6 +195,23 @@ def test_runs_are_versioned_and_the_digest_follows_the_inputs(world):
     assert [r.number for r in service.list_runs(world["campaign"])] == [3, 2, 1]
 
 
+def test_a_run_numbered_at_the_same_moment_as_another_is_refused_and_keeps_nothing(
+        world, monkeypatch):
+    """Two runs computed at once both read the same highest number: the database's unique
+    (campaign, number) key refuses the second (409), and none of its unit weights stay."""
+    from surveyapp.errors import Conflict
+    from surveyapp.services import numbered_runs
+
+    spec = WeightSpec(classes="stratum", method="none")
+    first = service.compute_weights(world["analyst"], world["campaign"], spec)
+    units = count(UnitWeight)
+    monkeypatch.setattr(numbered_runs, "next_number", lambda model, campaign_id: 1)
+    with pytest.raises(Conflict, match="cùng lúc|same time"):
+        service.compute_weights(world["analyst"], world["campaign"], spec)
+    assert count(WeightRun) == 1 and count(UnitWeight) == units
+    assert _db.session.get(WeightRun, first.id).number == 1
+
+
 @pytest.mark.parametrize("spec, message", [
     (WeightSpec(method="rake", totals={"gioi_tinh": {"nam": 1.0}}),
      "không phải là tầng cũng không phải là câu hỏi"),
