@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 
+# Every primary key is a PostgreSQL ``integer``: a larger number names nothing, and passed to
+# a query it makes the driver raise. URLs, API payloads and the API description bound ids by it.
+MAX_ID = 2**31 - 1
+
 # JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

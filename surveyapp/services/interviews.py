@@ -51,7 +51,7 @@ from ..models import (
     RespondentKey,
     SamplingPlan,
 )
-from ..models._types import utcnow
+from ..models._types import MAX_ID, utcnow
 from ..models.codes import (
     AssignmentStatus,
     AuditAction,
@@ -316,8 +316,7 @@ def _parse_time(value: Any) -> datetime | None:
 def _int_or_none(value: Any) -> tuple[bool, int | None]:
     if value is None:
         return True, None
-    # ids are PostgreSQL integers: a larger number names nothing (and must not reach the query)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         return False, None
     return True, value
 

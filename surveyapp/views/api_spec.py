@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..models._types import MAX_ID
 from ..models.codes import CampaignStatus, Disposition, JobStatus, ReviewStatus, Role, TokenScope
 
 VERSION = "1.1.0"
@@ -44,7 +45,7 @@ NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _schemas() -> dict:

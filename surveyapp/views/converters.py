@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1  # PostgreSQL integer, the type of every primary key
+from ..models._types import MAX_ID
 
 
 class BoundedIntegerConverter(IntegerConverter):

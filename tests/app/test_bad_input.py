@@ -157,6 +157,16 @@ def test_bad_query_strings_never_break_pages(app, db, client, auth, ids):
         assert response.status_code in (200, 404), path
 
 
+def test_ids_past_the_database_integer_are_404_not_500(app, db, client, auth, ids):
+    """<int:…> in every URL is bounded to PostgreSQL's integer: a larger id matches no
+    route (the driver would raise on it: a 500 for a URL anyone can type)."""
+    auth.login("quantri")
+    for path in (f"/campaigns/{2**31}", f"/orgs/{2**31}", f"/campaigns/{2**63}/plans",
+                 f"/api/v1/jobs/{2**31}", f"/results/packages/{2**40}"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/campaigns/{ids['campaign']}").status_code == 200
+
+
 def test_error_pages_are_vietnamese(app, db, client, auth, ids):
     assert "Không tìm thấy trang" in client.get("/khong-co").get_data(as_text=True)
     auth.login("khac")

@@ -297,6 +297,10 @@ def test_required_answers_are_waived_for_non_interviews_but_types_are_not(client
     ({"assignment_id": "7"}, "assignment_id"),
     ({"assignment_id": 999999}, "assignment_id"),
     ({"questionnaire_version_id": 999999}, "questionnaire_version_id"),
+    # past PostgreSQL's integer: refused before any query (the driver would raise: a 500)
+    ({"assignment_id": 2**31}, "assignment_id"),
+    ({"questionnaire_version_id": 2**63}, "questionnaire_version_id"),
+    ({"assignment_id": True}, "assignment_id"),
     ({"answers": ["yes"]}, "answers"),
     ({"respondent": "Phạm Thị Dung"}, "respondent"),
     ({"paradata": 3}, "paradata"),
