@@ -13,6 +13,7 @@ var ASSETS = [
   "{{ url_for('static', filename='js/app.js') }}",
   "{{ url_for('static', filename='js/expressions.js') }}",
   "{{ url_for('static', filename='js/field_offline.js') }}",
+  "{{ url_for('static', filename='js/form_engine.js') }}",
   "{{ url_for('static', filename='js/field_entry.js') }}",
   "{{ url_for('static', filename='favicon.svg') }}",
   "{{ url_for('field.index') }}"

@@ -121,7 +121,9 @@ def test_the_preview_carries_the_document_and_renders_every_question(app, db, cl
     for name in ("channel", "online_quality", "contacts", "overall", "thanks"):
         assert f'data-name="{name}"' in html
     assert html.count('class="page"') == 2
-    assert "js/expressions.js" in html and "js/form_preview.js" in html
+    # the scripts in the order they build on each other (a missing one raises)
+    scripts = ("js/expressions.js", "js/form_engine.js", "js/form_preview.js")
+    assert [html.index(s) for s in scripts] == sorted(html.index(s) for s in scripts)
     assert re.search(r"<script>(?!</script>)", html) is None  # no inline script
 
 
