@@ -3,7 +3,20 @@ assignment and review pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -74,11 +87,31 @@ def entry(assignment):
                            lang=_lang(), dispositions=list(Disposition), labels=_labels())
 
 
+# What the entry pages need offline, kept by the service worker (cache-first).
+OFFLINE_ASSETS = (
+    "vendor/bootstrap/bootstrap.min.css", "css/app.css", "vendor/bootstrap/bootstrap.bundle.min.js",
+    "js/app.js", "js/expressions.js", "js/field_offline.js", "js/form_engine.js",
+    "js/field_entry.js", "favicon.svg",
+)
+
+
+@lru_cache(maxsize=4)
+def offline_assets_digest(static_folder: str) -> str:
+    """SHA-256 of the offline assets' bytes: it names the worker's cache, so a new release
+    of any of them changes ``sw.js`` and phones fetch the new files (cache-first would
+    otherwise serve the old ones for ever)."""
+    digest = hashlib.sha256()
+    for name in OFFLINE_ASSETS:
+        digest.update(name.encode() + b"\0" + (Path(static_folder) / name).read_bytes())
+    return digest.hexdigest()
+
+
 @bp.route("/sw.js")
 @public
 def service_worker():
     """The service worker, served under /field/ so that its scope covers the field pages."""
-    body = render_template("field/sw.js")
+    body = render_template("field/sw.js", assets=OFFLINE_ASSETS,
+                           version=offline_assets_digest(current_app.static_folder)[:16])
     return Response(body, mimetype="text/javascript",
                     headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field/"})
 

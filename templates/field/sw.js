@@ -5,35 +5,54 @@
  * cache-first. API calls are never cached: the page's outbox (IndexedDB) sends them.
  */
 "use strict";
-var CACHE = "surveyapp-field-v1";
+// Static assets in a cache named by their digest (a release with changed files is a new
+// worker, which drops the old assets' cache); pages in a cache of their own, kept across
+// releases, so that entry pages kept for offline work survive an update.
+var PREFIX = "surveyapp-field-";
+var STATIC = PREFIX + "static-{{ version }}";
+var PAGES = PREFIX + "pages";
 var ASSETS = [
-  "{{ url_for('static', filename='vendor/bootstrap/bootstrap.min.css') }}",
-  "{{ url_for('static', filename='css/app.css') }}",
-  "{{ url_for('static', filename='vendor/bootstrap/bootstrap.bundle.min.js') }}",
-  "{{ url_for('static', filename='js/app.js') }}",
-  "{{ url_for('static', filename='js/expressions.js') }}",
-  "{{ url_for('static', filename='js/field_offline.js') }}",
-  "{{ url_for('static', filename='js/form_engine.js') }}",
-  "{{ url_for('static', filename='js/field_entry.js') }}",
-  "{{ url_for('static', filename='favicon.svg') }}",
-  "{{ url_for('field.index') }}"
+{%- for name in assets %}
+  "{{ url_for('static', filename=name) }}"{{ "," if not loop.last }}
+{%- endfor %}
 ];
 var SCOPE = "{{ url_for('field.index') }}";
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(ASSETS); })
+  event.waitUntil(caches.open(STATIC).then(function (cache) { return cache.addAll(ASSETS); })
+    .then(function () { return caches.open(PAGES); })
+    .then(function (cache) { return cache.add(SCOPE); })
     .then(function () { return self.skipWaiting(); }));
 });
 
+// Drop the caches of earlier releases; pages kept in an older layout's cache move to PAGES.
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf(PREFIX) === 0 && name !== STATIC && name !== PAGES;
+    }).map(function (name) {
+      return caches.open(name).then(function (old) {
+        return old.keys().then(function (requests) {
+          return caches.open(PAGES).then(function (pages) {
+            return Promise.all(requests.filter(function (r) {
+              return new URL(r.url).pathname.indexOf("/static/") !== 0;
+            }).map(function (r) {
+              return pages.match(r).then(function (have) {
+                return have ? null : old.match(r).then(function (hit) { return hit && pages.put(r, hit); });
+              });
+            }));
+          });
+        });
+      }).then(function () { return caches.delete(name); });
+    }));
+  }).then(function () { return self.clients.claim(); }));
 });
 
 // The list page asks for every entry page of its assignments to be kept.
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type !== "keep" || !Array.isArray(data.urls)) { return; }
-  event.waitUntil(caches.open(CACHE).then(function (cache) {
+  event.waitUntil(caches.open(PAGES).then(function (cache) {
     return Promise.all(data.urls.map(function (url) {
       return fetch(url, { credentials: "same-origin" }).then(function (response) {
         if (response.ok && !response.redirected) { return cache.put(url, response); }
@@ -59,7 +78,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok && !response.redirected) {
         var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+        caches.open(PAGES).then(function (cache) { cache.put(url.pathname, copy); });
       }
       return response;
     }).catch(function () {

@@ -5,7 +5,9 @@ organisations."""
 from __future__ import annotations
 
 import re
+import shutil
 from html import unescape
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -131,6 +133,32 @@ def test_the_entry_page_shows_the_frozen_questionnaire(client, auth, world):
     auth.logout()
     auth.login(world.other_interviewer)
     assert client.get(f"/field/assignments/{world.assignments[0]}/entry").status_code == 403
+
+
+def test_the_service_worker_keeps_every_asset_of_the_entry_page_and_names_their_release(
+        app, client, auth, world, tmp_path, monkeypatch):
+    """Offline entry needs every script and style the entry page loads; the worker's cache
+    is named by the assets' bytes, so a release that changes one of them is fetched anew."""
+    import hashlib
+
+    from surveyapp.views import field as field_views
+
+    auth.login(world.interviewer)
+    page = text(client.get(f"/field/assignments/{world.assignments[0]}/entry"))
+    loaded = set(re.findall(r'(?:src|href)="(/static/[^"?]+)', page))
+    worker = client.get("/field/sw.js").get_data(as_text=True)
+    kept = set(re.findall(r'"(/static/[^"]+)"', worker))
+    assert loaded and loaded <= kept
+    digest = hashlib.sha256()
+    for name in field_views.OFFLINE_ASSETS:
+        digest.update(name.encode() + b"\0" + (Path(app.static_folder) / name).read_bytes())
+    assert f'"surveyapp-field-static-{digest.hexdigest()[:16]}"' in worker.replace(
+        'PREFIX + "static-', '"surveyapp-field-static-')
+    # one changed byte in one asset: another cache name
+    copy = tmp_path / "static"
+    shutil.copytree(app.static_folder, copy)
+    (copy / "js" / "field_entry.js").write_text("// changed\n", encoding="utf-8")
+    assert field_views.offline_assets_digest(str(copy)) != digest.hexdigest()
 
 
 def test_the_pages_follow_the_language_switch(client, auth, world):
