@@ -283,27 +283,53 @@ def figure_status(estimate: float, se: float, ci_low: float, ci_high: float, n: 
     DataError
         ``rule="nchs"`` for a figure that is not a share, or an unknown rule.
     """
+    return figure_statuses([estimate], [se], [ci_low], [ci_high], [n], [df], share=[share],
+                           rule=rule, min_n=min_n, cv_thresholds=cv_thresholds,
+                           cv_labels=cv_labels, **nchs_options)[0]
+
+
+def figure_statuses(estimate, se, ci_low, ci_high, n, df, *, share, rule: str = "auto",
+                    min_n: int = 10, cv_thresholds: tuple[float, ...] = (0.2, 0.3),
+                    cv_labels: tuple[str, ...] = ("reliable", "caution", "unreliable"),
+                    **nchs_options) -> list[FigureStatus]:
+    """:func:`figure_status` of many figures at once (arrays of equal length; ``share`` an
+    array of bools): each rule is evaluated once over all the figures it applies to, which
+    matters for a scorecard of thousands of cells."""
     if rule not in ("auto", "nchs", "cv"):
         raise DataError('rule must be "auto", "nchs" or "cv"')
-    use = ("nchs" if share else "cv") if rule == "auto" else rule
-    if small_cells([n], minimum=min_n)[0]:
-        return FigureStatus(None, None, None, "suppressed (small cell)", (f"n<{min_n}",), True)
-    lo, hi = ci_low, ci_high
-    if not np.isfinite(estimate):
-        status, reasons = "not measured", ()
-    elif use == "nchs":
-        if not share:
-            raise DataError("the figure is not a proportion: use rule='cv'")
-        res = nchs_proportion(estimate, se, n, df, **nchs_options)
-        status, reasons = res.flag[0], res.reasons[0] + res.footnotes[0]
-        lo, hi = float(res.ci_low[0]), float(res.ci_high[0])
-    else:
-        status = cv_rule(estimate, se, thresholds=cv_thresholds, labels=cv_labels)[0]
-        reasons = ()
-    shown = status not in (SUPPRESS, "not measured")
-    return FigureStatus(estimate if shown else None, lo if shown else None,
-                        hi if shown else None, status, reasons,
-                        status not in (PRESENT, cv_labels[0]))
+    given = list(zip(np.atleast_1d(estimate).tolist(), np.atleast_1d(ci_low).tolist(),
+                     np.atleast_1d(ci_high).tolist()))  # shown as given (CV rule)
+    est, se, n, df = (_arr(x) for x in (estimate, se, n, df))
+    share = np.asarray(share, dtype=bool).reshape(-1)
+    use_nchs = share if rule == "auto" else np.full(len(est), rule == "nchs")
+    small = small_cells(n, minimum=min_n)
+    measured = ~small & np.isfinite(est)
+    nchs = np.flatnonzero(measured & use_nchs)
+    if rule == "nchs" and not share[nchs].all():
+        raise DataError("the figure is not a proportion: use rule='cv'")
+    statuses: list = [None] * len(est)
+    if len(nchs):
+        res = nchs_proportion(est[nchs], se[nchs], n[nchs], df[nchs], **nchs_options)
+        for j, i in enumerate(nchs):
+            statuses[i] = (res.flag[j], res.reasons[j] + res.footnotes[j],
+                           float(res.ci_low[j]), float(res.ci_high[j]))
+    cv = np.flatnonzero(measured & ~use_nchs)
+    if len(cv):
+        labels = cv_rule(est[cv], se[cv], thresholds=cv_thresholds, labels=cv_labels)
+        for j, i in enumerate(cv):
+            statuses[i] = (labels[j], (), given[i][1], given[i][2])
+    out = []
+    for i in range(len(est)):
+        if small[i]:
+            out.append(FigureStatus(None, None, None, "suppressed (small cell)",
+                                    (f"n<{min_n}",), True))
+            continue
+        status, reasons, low, high = statuses[i] or ("not measured", (), None, None)
+        shown = status not in (SUPPRESS, "not measured")
+        out.append(FigureStatus(given[i][0] if shown else None, low if shown else None,
+                                high if shown else None, status, reasons,
+                                status not in (PRESENT, cv_labels[0])))
+    return out
 
 
 def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension", "overall"),
@@ -332,20 +358,18 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
     """
     if rule not in ("auto", "nchs", "cv"):
         raise DataError('rule must be "auto", "nchs" or "cv"')
-    out = []
-    for r in result.rows:
-        if r.level not in levels:
-            continue
-        share = abs(r.minimum) < 1e-12 and abs(r.maximum - 1) < 1e-12
-        try:
-            f = figure_status(r.estimate, r.se, r.ci_low, r.ci_high, r.n, r.df_domain,
-                              share=share, rule=rule, min_n=min_n, cv_thresholds=cv_thresholds,
-                              cv_labels=cv_labels, **nchs_options)
-        except DataError:
-            if share:
-                raise
-            raise DataError(f"node {r.node!r} is not a proportion: use rule='cv'") from None
-        out.append(ScorecardRow(r.domain_dict, r.node, r.level, f.estimate, f.ci_low,
-                                f.ci_high, r.n, r.n_effective, f.status, f.reasons,
-                                f.flagged))
-    return tuple(out)
+    rows = [r for r in result.rows if r.level in levels]
+    share = [abs(r.minimum) < 1e-12 and abs(r.maximum - 1) < 1e-12 for r in rows]
+    if rule == "nchs":
+        wrong = next((r for r, s in zip(rows, share) if not s and r.n >= min_n
+                      and np.isfinite(r.estimate)), None)
+        if wrong is not None:
+            raise DataError(f"node {wrong.node!r} is not a proportion: use rule='cv'")
+    statuses = figure_statuses(
+        [r.estimate for r in rows], [r.se for r in rows], [r.ci_low for r in rows],
+        [r.ci_high for r in rows], [r.n for r in rows], [r.df_domain for r in rows],
+        share=share, rule=rule, min_n=min_n, cv_thresholds=cv_thresholds, cv_labels=cv_labels,
+        **nchs_options)
+    return tuple(ScorecardRow(r.domain_dict, r.node, r.level, f.estimate, f.ci_low, f.ci_high,
+                              r.n, r.n_effective, f.status, f.reasons, f.flagged)
+                 for r, f in zip(rows, statuses))

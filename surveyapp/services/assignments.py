@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidTransition, NotFound, ValidationFailed
@@ -184,12 +184,20 @@ def open_reserve(actor, assignment: Assignment) -> Assignment:
     return replacement
 
 
-def case_weights(plan: SamplingPlan, opened_case_ids: set[int]) -> dict[int, float]:
-    """Design weights of the sample plus the opened reserves, by the plan's reserve rule.
+def reserve_factor(free: int, opened: int) -> float:
+    """The plan's reserve rule: in a group with ``free`` (n − c) non-certainty sampled cases
+    and ``opened`` reserves, every non-certainty weight is multiplied by (n − c)/(n − c + j)."""
+    return free / (free + opened) if opened and free else 1.0
 
-    In each group, with n − c non-certainty sampled cases and j opened reserves, every
-    non-certainty weight (sampled and opened) is multiplied by (n − c)/(n − c + j).
-    """
+
+def case_weight(pik: float, weight: float, factor: float) -> float:
+    """A sampled or opened case's weight under its group's reserve factor."""
+    return weight if pik >= 1 else weight * factor
+
+
+def case_weights(plan: SamplingPlan, opened_case_ids: set[int]) -> dict[int, float]:
+    """Design weights of the sample plus the opened reserves, by the plan's reserve rule
+    (:func:`reserve_factor`)."""
     groups: dict[tuple, list[SamplingCase]] = defaultdict(list)
     for c in plan.cases:
         groups[_group(c)].append(c)
@@ -198,10 +206,9 @@ def case_weights(plan: SamplingPlan, opened_case_ids: set[int]) -> dict[int, flo
         sampled = [c for c in members if c.status == CaseStatus.SELECTED]
         opened = [c for c in members if c.status == CaseStatus.RESERVE and c.id in
                   opened_case_ids]
-        free = sum(1 for c in sampled if c.pik < 1)
-        factor = free / (free + len(opened)) if opened and free else 1.0
+        factor = reserve_factor(sum(1 for c in sampled if c.pik < 1), len(opened))
         for c in sampled + opened:
-            weights[c.id] = c.weight if c.pik >= 1 else c.weight * factor
+            weights[c.id] = case_weight(c.pik, c.weight, factor)
     return weights
 
 
@@ -218,11 +225,33 @@ def campaign_weights(campaign: Campaign) -> dict[int, float]:
         select(SamplingCase.id, SamplingCase.stratum, SamplingCase.psu, SamplingCase.status,
                SamplingCase.pik, SamplingCase.weight, SamplingCase.reserve_rank)
         .where(SamplingCase.plan_id == plan.id)).all()
-    opened = set(db.session.scalars(
+    return case_weights(SimpleNamespace(cases=cases), _opened_reserves(campaign))
+
+
+def _opened_reserves(campaign: Campaign) -> set[int]:
+    return set(db.session.scalars(
         select(Assignment.case_id).join(SamplingCase, SamplingCase.id == Assignment.case_id)
         .where(Assignment.campaign_id == campaign.id,
                SamplingCase.status == CaseStatus.RESERVE.value)))
-    return case_weights(SimpleNamespace(cases=cases), opened)
+
+
+def reserve_factors(campaign: Campaign, plan: SamplingPlan) -> dict[tuple, float]:
+    """The reserve factor of each (stratum, PSU) group of ``plan`` where the campaign opened
+    reserves (1 everywhere else), counted in SQL: a large sample's cases are not loaded."""
+    opened = {(stratum, psu): n for stratum, psu, n in db.session.execute(
+        select(SamplingCase.stratum, SamplingCase.psu, func.count())
+        .join(Assignment, Assignment.case_id == SamplingCase.id)
+        .where(Assignment.campaign_id == campaign.id, SamplingCase.plan_id == plan.id,
+               SamplingCase.status == CaseStatus.RESERVE.value)
+        .group_by(SamplingCase.stratum, SamplingCase.psu))}
+    if not opened:
+        return {}
+    free = {(stratum, psu): n for stratum, psu, n in db.session.execute(
+        select(SamplingCase.stratum, SamplingCase.psu, func.count())
+        .where(SamplingCase.plan_id == plan.id,
+               SamplingCase.status == CaseStatus.SELECTED.value, SamplingCase.pik < 1)
+        .group_by(SamplingCase.stratum, SamplingCase.psu))}
+    return {group: reserve_factor(free.get(group, 0), n) for group, n in opened.items()}
 
 
 def my_assignments(user_id: int | None) -> list[Assignment]:

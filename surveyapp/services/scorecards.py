@@ -125,10 +125,15 @@ def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Defini
         raise ScorecardFailed(_("The questionnaire has no agency question: scorecards are "
                                 "computed per agency."))
     ids = extract.columns["resp_id"]
-    keep = [i for i, rid in enumerate(ids) if rid in weights]
-    if not keep:
+    weight = [weights.get(rid) for rid in ids]
+    keep = np.array([i for i, w in enumerate(weight) if w is not None], dtype=np.intp)
+    if not len(keep):
         raise ScorecardFailed(_("No respondent of this weighting run is among the approved "
                                 "interviews."))
+
+    def column(values) -> np.ndarray:  # the run's respondents' values, in extract order
+        return np.array(values, dtype=object)[keep]
+
     data: dict[str, np.ndarray] = {}
     for q in definition.questions():
         choices = definition.choice_list(q.list_name) if q.type == "select_multiple" else None
@@ -136,18 +141,14 @@ def analysis_frame(campaign: Campaign, weight_run: WeightRun, definition: Defini
         for source in sources:
             col = by_source.get(source)
             if col is not None:
-                values = extract.columns[col]
-                data[source] = np.array([values[i] for i in keep], dtype=object)
-    agency = extract.columns[by_source[agency_q]]
-    data[AGENCY] = np.array(["" if agency[i] is None else str(agency[i]) for i in keep],
-                            dtype=object)
-    strata = extract.columns["stratum"]
-    psu = extract.columns["psu"]
-    data["stratum"] = np.array(["" if strata[i] is None else str(strata[i]) for i in keep],
-                               dtype=object)
-    data["psu"] = np.array([f"id{ids[i]}" if psu[i] in (None, "") else str(psu[i])
-                            for i in keep], dtype=object)
-    data["weight"] = np.array([weights[ids[i]] for i in keep], dtype=float)
+                data[source] = column(extract.columns[col])
+    agency = column(extract.columns[by_source[agency_q]])
+    data[AGENCY] = np.array(["" if a is None else str(a) for a in agency], dtype=object)
+    data["stratum"] = np.array(["" if s is None else str(s)
+                                for s in column(extract.columns["stratum"])], dtype=object)
+    data["psu"] = np.array([f"id{rid}" if p in (None, "") else str(p) for rid, p in
+                            zip(column(ids), column(extract.columns["psu"]))], dtype=object)
+    data["weight"] = np.array(weight, dtype=object)[keep].astype(float)
     return data
 
 

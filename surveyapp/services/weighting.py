@@ -54,6 +54,7 @@ from ..models.weighting import WeightRunStatus
 from ..questionnaires import Questionnaire as Definition
 from . import audit, numbered_runs
 from .assignments import campaign_weights, locked_plan
+from .driver_rows import driver_rows
 from .interviews import approved_condition, approved_interviews, canonical_json
 
 STRATUM = "stratum"  # the case's stratum of the plan (the agency), as a variable name
@@ -519,8 +520,9 @@ def get_run_of(campaign_id: int, run_id: int) -> WeightRun | None:
 
 def analysis_weights(run: WeightRun) -> dict[int, float]:
     """{interview id: final weight} of a run, for the estimation steps."""
-    return dict(db.session.execute(select(UnitWeight.interview_id, UnitWeight.final_weight)
-                                   .where(UnitWeight.run_id == run.id)).all())
+    # a large survey has hundreds of thousands of rows: read by the driver (plain columns)
+    return dict(driver_rows(select(UnitWeight.interview_id, UnitWeight.final_weight)
+                            .where(UnitWeight.run_id == run.id)))
 
 
 def histogram(weights: list[float], bins: int | None = None) -> dict:
