@@ -39,7 +39,7 @@ import pandas as pd
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -60,6 +60,7 @@ from ..models.codes import (
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import datasets
 from ..reporting.datasets import DK, NA, Dataset, Variable
+from .answer_sql import answer_json_text, json_value
 from .assignments import case_weight, locked_plan, reserve_factors
 from .interviews import approved_condition
 from .jobs import job_status, submit_job
@@ -196,7 +197,7 @@ class _Column:
 
     def column_cells(self, texts) -> list[list]:
         """The variables' values (one list per variable) of a column of the question's JSON
-        texts read in SQL (``_answer_text``; NULL, None or NaN when the key is absent).
+        texts read in SQL (``answer_sql.answer_json_text``; NULL, None or NaN when absent).
 
         A column holds few distinct texts (codes, ``na``/``dk``): they are found by pandas'
         hashing (C), each is decoded and turned into cells once, and the column is taken
@@ -261,23 +262,13 @@ def _version_ids(campaign: Campaign) -> set[int]:
         .where(*approved_condition(campaign.id))))
 
 
-def _answer_text(column: _Column):
-    """The question's value as JSON text, read in SQL (``null`` or NULL when absent).
-
-    JSON text because it keeps the value's type exactly (``"1"`` vs ``1``, lists), on
-    PostgreSQL (``CAST(answers -> 'q' AS TEXT)``) and SQLite (``JSON_QUOTE(JSON_EXTRACT(…))``)
-    alike, and is decoded once per distinct value (``_Column.column_cells``).
-    """
-    return cast(InterviewVersion.answers[column.name], Text).label(f"a_{column.name}")
-
-
 def _query(campaign: Campaign, columns: list[_Column] | None):
     """The extract's raw rows: named columns only, never identifying data (``_FIXED_COLUMNS``,
     then the answer documents, or the chosen questions' JSON texts)."""
     if columns is None:
         answers = [InterviewVersion.answers, InterviewVersion.calculated]
     else:
-        answers = [_answer_text(c) for c in columns]
+        answers = [answer_json_text(c.name) for c in columns]
         if any(c.type == "calculate" for c in columns):
             answers.append(InterviewVersion.calculated)
     return (
@@ -342,11 +333,6 @@ def _copied_columns(connection, query) -> list:
         else:
             out.append(frame[name].to_numpy(dtype=object))  # JSON texts; NaN where NULL
     return out
-
-
-def _json_text(text):
-    """A JSON text read in SQL; NULL (None, or NaN from the CSV reader) is an absent key."""
-    return None if text is None or text != text else json.loads(text)
 
 
 # The positions of the fixed columns in ``_query``'s rows; the questions' columns follow.
@@ -414,7 +400,7 @@ def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
     else:
         texts = by_column[len(_FIXED_COLUMNS):]
         values = [column.column_cells(texts[position]) if column.type != "calculate" else
-                  [[column.document_cells({column.name: _json_text(text)}, calc or {})[0]
+                  [[column.document_cells({column.name: json_value(text)}, calc or {})[0]
                     for text, calc in zip(texts[position], texts[-1])]]
                   for position, column in enumerate(columns)]
     if progress:

@@ -40,6 +40,7 @@ from ..models import (
 from ..models.codes import ReviewStatus
 from ..quality.rates import DispositionCounts, outcome_rates
 from ..reporting import tabular
+from .answer_sql import answer_json_text, json_value
 
 BASES = ("approved", "current")
 DIMENSIONS = ("survey", "stratum", "agency", "interviewer")
@@ -105,25 +106,10 @@ def case_outcomes(campaign: Campaign, basis: str = "approved") -> list[CaseOutco
                Interview.interviewer_id, interviewer.full_name)
         .outerjoin(interviewer, interviewer.id == Interview.interviewer_id)
         .where(Interview.campaign_id == campaign.id)).all()
-    currents = {row.interview_id: row for row in db.session.execute(
-        select(InterviewVersion.interview_id, InterviewVersion.questionnaire_version_id,
-               InterviewVersion.answers)
-        .join(Interview, Interview.id == InterviewVersion.interview_id)
-        .where(Interview.campaign_id == campaign.id,
-               InterviewVersion.number == Interview.version))}
-    agency_names: dict[int, str | None] = {}
+    agencies = _agencies(campaign)
 
     def agency_of(interview) -> str:
-        version = currents.get(interview.id) if interview is not None else None
-        if version is None:
-            return ""
-        qv = version.questionnaire_version_id
-        if qv not in agency_names:
-            agency_names[qv] = _agency_question(db.session.scalar(
-                select(QuestionnaireVersion.document).where(QuestionnaireVersion.id == qv)))
-        name = agency_names[qv]
-        value = (version.answers or {}).get(name) if name else None
-        return str(value) if value not in (None, "", "na", "dk") else ""
+        return agencies.get(interview.id, "") if interview is not None else ""
 
     by_assignment = {i.assignment_id: i for i in interviews if i.assignment_id is not None}
     out = []
@@ -142,6 +128,35 @@ def case_outcomes(campaign: Campaign, basis: str = "approved") -> list[CaseOutco
             disposition, in_field = _outcome(i, basis)
             out.append(CaseOutcome(disposition, 1.0, in_field, "", agency_of(i),
                                    i.full_name or "", i.interviewer_id))
+    return out
+
+
+def _agencies(campaign: Campaign) -> dict[int, str]:
+    """{interview id: the agency answered in its current version} ("" for none, na, dk).
+
+    Only the agency question's answer is read (in SQL, per questionnaire version: the
+    question's name may differ), never the whole answer documents.
+    """
+    current = (InterviewVersion.number == Interview.version,
+               Interview.campaign_id == campaign.id)
+    version_ids = db.session.scalars(
+        select(InterviewVersion.questionnaire_version_id).distinct()
+        .join(Interview, Interview.id == InterviewVersion.interview_id).where(*current)).all()
+    out: dict[int, str] = {}
+    for version_id in version_ids:
+        name = _agency_question(db.session.scalar(
+            select(QuestionnaireVersion.document).where(QuestionnaireVersion.id == version_id)))
+        if not name:
+            continue
+        texts: dict = {}
+        for interview_id, text in db.session.execute(
+                select(InterviewVersion.interview_id, answer_json_text(name))
+                .join(Interview, Interview.id == InterviewVersion.interview_id)
+                .where(*current, InterviewVersion.questionnaire_version_id == version_id)):
+            if text not in texts:
+                value = json_value(text)
+                texts[text] = str(value) if value not in (None, "", "na", "dk") else ""
+            out[interview_id] = texts[text]
     return out
 
 

@@ -90,6 +90,36 @@ def test_groups_by_stratum_interviewer_and_agency(world):
     assert rows_by(rows, "agency")[""]["n"] == 5  # the questionnaire asks no agency
 
 
+def test_the_agency_groups_count_the_agency_each_current_version_answered(app, db):
+    """On the demo (an agency question): each agency's n is the number of its cases whose
+    interview's current version names it, counted here from the whole answer documents."""
+    from collections import Counter
+
+    from surveyapp.models import Interview, InterviewVersion
+    from surveyapp.services import demo
+
+    with app.test_request_context():
+        demo.load_demo()
+        campaign = _db.session.scalar(sa.select(Campaign).where(
+            Campaign.title == demo.CAMPAIGN_TITLE))
+        expected = Counter()
+        for interview in _db.session.scalars(sa.select(Interview).where(
+                Interview.campaign_id == campaign.id)):
+            version = _db.session.scalar(sa.select(InterviewVersion).where(
+                InterviewVersion.interview_id == interview.id,
+                InterviewVersion.number == interview.version))
+            answer = (version.answers or {}).get("co_quan")
+            expected[answer if answer not in (None, "", "na", "dk") else ""] += 1
+        expected[""] += _db.session.scalar(sa.select(sa.func.count(Assignment.id)).where(
+            Assignment.campaign_id == campaign.id)) - sum(
+            1 for _ in _db.session.scalars(sa.select(Interview.id).where(
+                Interview.campaign_id == campaign.id, Interview.assignment_id.is_not(None))))
+        got = {group: row["n"] for group, row in rows_by(service.rate_rows(campaign),
+                                                         "agency").items()}
+        assert len([g for g in expected if g]) >= 3
+        assert got == {group: n for group, n in expected.items() if n}
+
+
 def test_weighted_rates_sum_base_weights(world):
     campaign = _db.session.get(Campaign, world.campaign)
     (survey,) = rows_by(service.rate_rows(campaign, weighted=True), "survey").values()
