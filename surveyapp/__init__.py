@@ -41,10 +41,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table registered before Alembic looks)
+    from . import db_pool
     from .auth import loaders
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    db_pool.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

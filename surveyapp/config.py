@@ -14,7 +14,9 @@ class Defaults:
     """Defaults for the embedded setup; every one can be overridden by SURVEYAPP_* or the env."""
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # None -> SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No ping on every checkout: db_pool pings connections idle for DB_PING_IDLE_SECONDS.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DB_PING_IDLE_SECONDS = 10.0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
