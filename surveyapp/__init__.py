@@ -40,8 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (every table registered before Alembic looks)
-    from . import db_pool
+    from . import (
+        db_pool,
+        models,  # noqa: F401  (every table registered before Alembic looks)
+    )
     from .auth import loaders
     from .extensions import csrf, db, login_manager, migrate
 
