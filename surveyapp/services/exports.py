@@ -308,6 +308,9 @@ def _copied_columns(connection, query) -> list:
     sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
     buffer = io.BytesIO()
     cursor = connection.connection.driver_connection.cursor()  # in the session's transaction
+    # the text forms parsed below, whatever the server's settings: ISO dates, exact floats
+    cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
+    cursor.execute("SET LOCAL extra_float_digits = 3")
     command = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '\\N')"
     with cursor.copy(command) as copy:
         for block in copy:
