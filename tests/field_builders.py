@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from builders import make_campaign, make_org, make_user
 from sqlalchemy import select
 
@@ -166,3 +167,42 @@ def payload(world: FieldWorld, assignment_index: int | None = 0, **changes) -> d
     }
     data.update(changes)
     return data
+
+
+def delete_committed_world(world: FieldWorld) -> None:
+    """Remove everything the test committed (database-level cascades do the rest)."""
+    org_ids = list(db.session.scalars(sa.text(
+        "SELECT organisation_id FROM membership WHERE user_id IN "
+        "(SELECT id FROM \"user\" WHERE login LIKE :p)"),
+        {"p": world.interviewer.split(".")[0] + ".%"}))
+    with db.engine.begin() as conn:
+        user_ids = [r[0] for r in conn.execute(sa.text(
+            "SELECT id FROM \"user\" WHERE login LIKE :p"),
+            {"p": world.interviewer.split(".")[0] + ".%"})]
+        conn.execute(sa.text("DELETE FROM audit_event WHERE organisation_id = ANY(:o) "
+                             "OR actor_id = ANY(:u)"), {"o": org_ids, "u": user_ids})
+        conn.execute(sa.text("DELETE FROM campaign WHERE organisation_id = ANY(:o)"),
+                     {"o": org_ids})
+        conn.execute(sa.text("DELETE FROM api_token WHERE user_id = ANY(:u)"), {"u": user_ids})
+        conn.execute(sa.text("DELETE FROM membership WHERE user_id = ANY(:u)"), {"u": user_ids})
+        conn.execute(sa.text("DELETE FROM \"user\" WHERE id = ANY(:u)"), {"u": user_ids})
+        conn.execute(sa.text("DELETE FROM organisation WHERE id = ANY(:o)"), {"o": org_ids})
+    db.session.remove()
+
+
+def committed_field_world(app, n_cases: int = 2):
+    """A field world committed through the app's own engine (not the tests' rolled-back
+    connection), with an interviewer's API token: yields (world, raw token), then deletes
+    what was committed. For tests of real commits and concurrency (PostgreSQL)."""
+    from surveyapp.models import User
+    from surveyapp.services.tokens import create_token
+
+    prefix = f"c{uuid_module.uuid4().hex[:6]}"
+    with app.app_context():
+        world = make_field_world(n_cases=n_cases, prefix=prefix)
+        user = db.session.scalar(select(User).where(User.login == world.interviewer))
+        raw = create_token(None, "máy tính bảng", ["interviews:write"], user=user)[1]
+        db.session.remove()
+    yield world, raw
+    with app.app_context():
+        delete_committed_world(world)

@@ -12,18 +12,36 @@ from . import passwords
 
 
 class TokenClient:
-    """The "user" of a request authenticated by an organisation-only API token."""
+    """``current_user`` of a request authenticated by an API token.
+
+    Carries what services read of an actor (id, login, name) from the token's identity
+    without loading the user; anything else (a user token's memberships, say) loads the
+    user on first use. An organisation-only token has no user: id None, no memberships.
+    """
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def __init__(self, token):
-        self.token = token
-        self.id = None
-        self.login = f"token:{token.prefix}"
-        self.full_name = token.name
-        self.memberships = []
+    def __init__(self, identity):
+        self.token = identity
+        self.id = identity.user_id
+        if identity.user_id is None:
+            self.login = f"token:{identity.prefix}"
+            self.full_name = identity.name
+            self.memberships = []
+        else:
+            self.login = identity.user_login
+            self.full_name = identity.user_full_name
+
+    def __getattr__(self, name: str):
+        # Only reached for attributes not set above, i.e. on a user token.
+        if name.startswith("__") or self.__dict__.get("id") is None:
+            raise AttributeError(name)
+        user = self.__dict__.get("_user")
+        if user is None:
+            user = self.__dict__["_user"] = db.session.get(User, self.id)
+        return getattr(user, name)
 
     def get_id(self) -> str:
         return ""
@@ -58,4 +76,4 @@ def load_user_from_token(req):
     if token is None:
         return None
     g.api_token = token
-    return token.user if token.user is not None else TokenClient(token)
+    return TokenClient(token)

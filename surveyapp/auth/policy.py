@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import abort, g, request
 from flask_login import current_user
@@ -32,6 +33,9 @@ from ..models import (
     SubmissionPackage,
 )
 from ..models.codes import PACKAGE_FROZEN, CampaignStatus, PackageStatus, Role
+
+if TYPE_CHECKING:
+    from ..services.tokens import TokenIdentity
 
 # Roles that work on an organisation's own campaigns.
 CAMPAIGN_STAFF = (Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.INTERVIEWER)
@@ -84,22 +88,20 @@ def principal_for_user(user, scopes: frozenset[str] | None = None) -> Principal:
     return Principal(user.id, user.login, {k: frozenset(v) for k, v in roles.items()}, scopes)
 
 
-def principal_for_token(token: ApiToken) -> Principal:
+def principal_for_token(token: TokenIdentity) -> Principal:
     """A token acts as its user (within its scopes); an organisation-only token as an analyst.
 
     A token that names an organisation acts only there, even when it also has a user: the
     user's roles in other organisations do not come with it (issue 11).
     """
-    scopes = frozenset(token.scope_list)
-    if token.user is not None:
-        p = principal_for_user(token.user, scopes)
-        if token.organisation_id is None:
-            return p
-        held = p.roles.get(token.organisation_id)
-        return Principal(p.user_id, p.login, {token.organisation_id: held} if held else {},
-                         scopes)
+    if token.user_id is not None:
+        roles = {org: frozenset(Role(r) for r in held) for org, held in token.roles.items()}
+        if token.organisation_id is not None:
+            held = roles.get(token.organisation_id)
+            roles = {token.organisation_id: held} if held else {}
+        return Principal(token.user_id, token.user_login, roles, token.scopes)
     return Principal(None, f"token:{token.prefix}",
-                     {token.organisation_id: frozenset({Role.ANALYST})}, scopes)
+                     {token.organisation_id: frozenset({Role.ANALYST})}, token.scopes)
 
 
 def current_principal() -> Principal:

@@ -31,11 +31,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, select
+from sqlalchemy import String, bindparam, cast, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.policy import Principal
+from ..db_statements import single_statements
 from ..errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import (
@@ -538,14 +539,15 @@ def _find(interview_uuid: str) -> Interview | None:
 
 def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Outcome:
     """POST /api/v1/interviews: 201 new, 200 identical resend, 409 conflict (kept)."""
-    s = read_submission(p, data, language)
     # Insert straight away: the unique key on uuid, not a prior look-up, decides whether this
     # is new — so two concurrent first submissions cannot both store. This is the hot path of
-    # the API, so the rows go in as Core INSERTs (one statement on PostgreSQL, no unit-of-work
-    # bookkeeping); the transaction and the audit event are the same as elsewhere.
+    # the API, so the rows go in as Core INSERTs (on PostgreSQL one statement, which is its
+    # own transaction: no BEGIN/COMMIT round trips, see db_statements; no unit-of-work
+    # bookkeeping); the rows and the audit event are the same as elsewhere.
     try:
-        _insert_new(s, actor)
-        db.session.commit()
+        with single_statements():
+            s = read_submission(p, data, language)
+            _insert_new(s, actor)
     except IntegrityError:
         db.session.rollback()
         existing = _find(s.uuid)
@@ -609,12 +611,13 @@ def _linked_insert(table, prefix: str, link_column: str, source):
 
 
 @functools.cache
-def _insert_all_statement(with_respondent: bool, with_key: bool):
+def _insert_all_statement(with_respondent: bool, with_key: bool, with_assignment: bool = False):
     """PostgreSQL: the rows of a new interview as ONE statement (data-modifying CTEs, each
     row reading the new id of the one before) — one round trip instead of five, the same
-    rows and the same atomicity: a unique-key violation refuses the whole statement.
-    Parameters: the row dicts' keys prefixed by i_ (interview), v_ (version), r_
-    (identifying data), k_ (respondent key), e_ (audit event)."""
+    rows and the same atomicity: a unique-key violation refuses the whole statement, and a
+    statement is a transaction of its own (db_statements). Parameters: the row dicts' keys
+    prefixed by i_ (interview), v_ (version), r_ (identifying data), k_ (respondent key),
+    e_ (audit event), a_ (the assignment marked submitted, with its disposition)."""
     interview_table = Interview.__table__
     names, values = _bound(interview_table, "i_", None)
     new_interview = (insert(interview_table).values(dict(zip(names, values, strict=True)))
@@ -629,6 +632,13 @@ def _insert_all_statement(with_respondent: bool, with_key: bool):
     if with_key:
         ctes.append(_linked_insert(RespondentKey.__table__, "k_", "version_id",
                                    new_version.c.id).cte("new_key"))
+    if with_assignment:
+        table = Assignment.__table__
+        ctes.append(update(table).where(table.c.id == bindparam("a_id"))
+                    .values(status=bindparam("a_status"),
+                            disposition=bindparam("a_disposition"),
+                            updated_at=bindparam("a_updated_at", type_=table.c.updated_at.type))
+                    .cte("marked_assignment"))
     # The audit event names the interview by its id as text; the CTEs nobody selects from
     # (identifying data, key) are added explicitly, and run all the same.
     return _linked_insert(AuditEvent.__table__, "e_", "object_id",
@@ -661,17 +671,23 @@ def _insert_new(s: Submission, actor) -> None:
             params.update(_prefixed("r_", respondent_row(s, 0), "version_id"))
         if key_hash is not None:
             params.update(_prefixed("k_", key, "version_id"))
-        conn.execute(_insert_all_statement(bool(s.respondent), key_hash is not None), params)
-    else:  # one INSERT per row, each reading the id the one before returned
-        interview_id = conn.execute(_INSERT_INTERVIEW,
-                                    interview_row(s, actor_id, now)).scalar_one()
-        version_id = conn.execute(_INSERT_VERSION,
-                                  version_row(s, interview_id, actor_id, now)).scalar_one()
-        if s.respondent:
-            conn.execute(_INSERT_RESPONDENT, respondent_row(s, version_id))
-        if key_hash is not None:
-            conn.execute(_INSERT_KEY, {**key, "version_id": version_id})
-        conn.execute(_INSERT_EVENT, {**event, "object_id": str(interview_id)})
+        if s.assignment is not None:
+            params.update(a_id=s.assignment.id, a_status=AssignmentStatus.SUBMITTED.value,
+                          a_disposition=s.disposition, a_updated_at=now)
+        conn.execute(_insert_all_statement(bool(s.respondent), key_hash is not None,
+                                           s.assignment is not None), params)
+        return
+    # Elsewhere one INSERT per row, each reading the id the one before returned, in the
+    # session's transaction.
+    interview_id = conn.execute(_INSERT_INTERVIEW,
+                                interview_row(s, actor_id, now)).scalar_one()
+    version_id = conn.execute(_INSERT_VERSION,
+                              version_row(s, interview_id, actor_id, now)).scalar_one()
+    if s.respondent:
+        conn.execute(_INSERT_RESPONDENT, respondent_row(s, version_id))
+    if key_hash is not None:
+        conn.execute(_INSERT_KEY, {**key, "version_id": version_id})
+    conn.execute(_INSERT_EVENT, {**event, "object_id": str(interview_id)})
     _mark_assignment(s.assignment, s)
 
 

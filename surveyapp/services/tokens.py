@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select, update
 
+from ..db_statements import single_statements
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..models import ApiToken, Organisation, User
+from ..models import ApiToken, Membership, Organisation, User
 from ..models._types import as_utc, utcnow
 from ..models.codes import AuditAction, TokenScope
 from . import audit
@@ -61,32 +62,81 @@ def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
     return token
 
 
-# Built once (bound per call): the token with its organisation and its user, and the user's
-# memberships that make the request's principal — one query on every API request.
-_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
-            .options(joinedload(ApiToken.user).joinedload(User.memberships),
-                     joinedload(ApiToken.organisation)))
+@dataclass(frozen=True)
+class TokenIdentity:
+    """What a request needs of its API token: who it acts for and within which scopes.
+
+    Read with one Core query on every API request (no ORM objects: the identity map and
+    relationship loading cost more CPU than the query itself on the submission hot path)."""
+
+    id: int
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+    user_id: int | None
+    organisation_id: int | None
+    user_login: str | None
+    user_full_name: str | None
+    roles: dict[int, frozenset[str]]  # the user's memberships: organisation id -> roles
 
 
-def authenticate_token(raw: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token matching ``raw`` (recording its last use), or None."""
+def _identity_query():
+    t, u, o, m = (ApiToken.__table__, User.__table__, Organisation.__table__,
+                  Membership.__table__)
+    # One row per membership of the token's user (one row, with no role, otherwise).
+    return (select(t.c.id, t.c.name, t.c.prefix, t.c.scopes, t.c.user_id, t.c.organisation_id,
+                   t.c.expires_at, t.c.last_used_at, t.c.revoked_at,
+                   u.c.login, u.c.full_name, u.c.active.label("user_active"),
+                   o.c.active.label("organisation_active"),
+                   m.c.organisation_id.label("member_of"), m.c.role)
+            .select_from(t.outerjoin(u, u.c.id == t.c.user_id)
+                         .outerjoin(o, o.c.id == t.c.organisation_id)
+                         .outerjoin(m, m.c.user_id == t.c.user_id))
+            .where(t.c.token_hash == bindparam("token_hash")))
+
+
+# Built once (bound per call).
+_IDENTITY = _identity_query()
+_TOUCH = (update(ApiToken.__table__).where(ApiToken.__table__.c.id == bindparam("token_id"))
+          .values(last_used_at=bindparam("now")))
+
+
+def authenticate_token(raw: str, now: datetime | None = None) -> TokenIdentity | None:
+    """The identity of the live token matching ``raw`` (recording its last use), or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalars(_BY_HASH, {"token_hash": hash_token(raw)}).unique().one_or_none()
-    if token is None or token.revoked_at is not None:
+    with single_statements() as conn:  # a read and at most one UPDATE: no BEGIN/COMMIT
+        rows = conn.execute(_IDENTITY, {"token_hash": hash_token(raw)}).all()
+        token = _live(rows, now)
+        if token is None:
+            return None
+        last = as_utc(token.last_used_at)
+        if last is None or now - last > timedelta(minutes=1):  # don't write on every request
+            conn.execute(_TOUCH, {"token_id": token.id, "now": now})
+    roles: dict[int, set[str]] = {}
+    for row in rows:
+        if row.member_of is not None:
+            roles.setdefault(row.member_of, set()).add(row.role)
+    return TokenIdentity(token.id, token.name, token.prefix, frozenset(token.scopes.split()),
+                         token.user_id, token.organisation_id, token.login, token.full_name,
+                         {org: frozenset(r) for org, r in roles.items()})
+
+
+def _live(rows, now: datetime):
+    """The token's row if it is live: not revoked, not expired, its owners active."""
+    if not rows:
         return None
-    if token.organisation is not None and not token.organisation.active:
+    token = rows[0]
+    if token.revoked_at is not None:
+        return None
+    if token.organisation_id is not None and not token.organisation_active:
         return None  # a deactivated organisation's tokens stop with it
     expires = as_utc(token.expires_at)
     if expires is not None and expires <= now:
         return None
-    if token.user is not None and not token.user.active:
+    if token.user_id is not None and not token.user_active:
         return None
-    last = as_utc(token.last_used_at)
-    if last is None or now - last > timedelta(minutes=1):  # don't write on every request
-        token.last_used_at = now
-        db.session.commit()
     return token
 
 

@@ -13,16 +13,14 @@ import queue
 import random
 import threading
 import time
-import uuid as uuid_module
 
 import pytest
 import sqlalchemy as sa
-from field_builders import make_field_world, payload
+from field_builders import committed_field_world, payload
 
 from surveyapp.extensions import db as _db
-from surveyapp.models import Interview, InterviewConflict, InterviewVersion, User
+from surveyapp.models import Interview, InterviewConflict, InterviewVersion
 from surveyapp.services import interviews as service
-from surveyapp.services.tokens import create_token
 
 N_INTERVIEWS = 2000
 N_CLIENTS = 12
@@ -33,36 +31,7 @@ def committed_world(app, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL's concurrent writers (CI's PostgreSQL pass runs it); "
                     "SQLite takes one writer at a time")
-    prefix = f"c{uuid_module.uuid4().hex[:6]}"
-    with app.app_context():
-        world = make_field_world(n_cases=1, prefix=prefix)
-        user = _db.session.scalar(sa.select(User).where(User.login == world.interviewer))
-        raw = create_token(None, "tải", ["interviews:write"], user=user)[1]
-        _db.session.remove()
-    yield world, raw
-    with app.app_context():
-        _cleanup(world)
-
-
-def _cleanup(world) -> None:
-    """Remove everything the test committed (database-level cascades do the rest)."""
-    org_ids = list(_db.session.scalars(sa.text(
-        "SELECT organisation_id FROM membership WHERE user_id IN "
-        "(SELECT id FROM \"user\" WHERE login LIKE :p)"),
-        {"p": world.interviewer.split(".")[0] + ".%"}))
-    with _db.engine.begin() as conn:
-        user_ids = [r[0] for r in conn.execute(sa.text(
-            "SELECT id FROM \"user\" WHERE login LIKE :p"),
-            {"p": world.interviewer.split(".")[0] + ".%"})]
-        conn.execute(sa.text("DELETE FROM audit_event WHERE organisation_id = ANY(:o) "
-                             "OR actor_id = ANY(:u)"), {"o": org_ids, "u": user_ids})
-        conn.execute(sa.text("DELETE FROM campaign WHERE organisation_id = ANY(:o)"),
-                     {"o": org_ids})
-        conn.execute(sa.text("DELETE FROM api_token WHERE user_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(sa.text("DELETE FROM membership WHERE user_id = ANY(:u)"), {"u": user_ids})
-        conn.execute(sa.text("DELETE FROM \"user\" WHERE id = ANY(:u)"), {"u": user_ids})
-        conn.execute(sa.text("DELETE FROM organisation WHERE id = ANY(:o)"), {"o": org_ids})
-    _db.session.remove()
+    yield from committed_field_world(app, n_cases=1)
 
 
 def test_two_thousand_interviews_from_concurrent_clients(app, committed_world):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from surveyapp.models import ApiToken
-from surveyapp.models._types import utcnow
+from surveyapp.models._types import as_utc, utcnow
 from surveyapp.models.codes import Role
 
 
@@ -50,8 +50,8 @@ def test_token_reads_the_api_within_its_scope(app, db, client, runner, setup):
 
 
 def test_a_users_token_acts_with_every_role_of_the_user(app, db, client, runner, setup):
-    """The token, its user and the user's memberships come in one query (a joined load):
-    every membership must be there, in every organisation."""
+    """The token, its user and the user's memberships come in one query (one row per
+    membership): every membership must be there, in every organisation."""
     from surveyapp.models import Membership
 
     with app.app_context():
@@ -103,6 +103,57 @@ def test_revoked_and_expired_tokens_are_refused(app, db, client, runner, setup):
         token.expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
     assert client.get("/api/v1/me", headers=bearer(raw2)).status_code == 401
+
+
+def test_a_deactivated_users_tokens_stop_working(app, db, client, runner, setup):
+    from surveyapp.models import User
+
+    raw = runner.invoke(args=["tokens", "create", "--user", "lan"]).output.strip()
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    with app.app_context():
+        db.session.scalar(select(User).where(User.login == "lan")).active = False
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+
+
+def test_last_use_is_written_at_most_once_a_minute(app, db, runner, setup):
+    from surveyapp.services.tokens import authenticate_token
+
+    raw = runner.invoke(args=["tokens", "create", "--user", "lan"]).output.strip()
+    now = utcnow()
+    with app.app_context():
+        assert authenticate_token(raw, now) is not None
+        assert authenticate_token(raw, now + timedelta(seconds=30)) is not None
+        db.session.rollback()
+        assert as_utc(db.session.scalar(select(ApiToken.last_used_at))) == now
+        assert authenticate_token(raw, now + timedelta(seconds=61)) is not None
+        db.session.rollback()
+        assert as_utc(db.session.scalar(select(ApiToken.last_used_at))) == now + timedelta(
+            seconds=61)
+
+
+def test_the_request_user_of_a_token_loads_the_rest_of_the_user_on_demand(app, db, runner,
+                                                                           setup):
+    """current_user of a token request carries id and login from the token's query; any
+    other attribute of a user token comes from the user row, loaded once on first use."""
+    from flask_login import current_user
+
+    from surveyapp.models import User
+
+    with app.app_context():
+        db.session.scalar(select(User).where(User.login == "lan")).email = "lan@example.vn"
+        db.session.commit()
+    user_raw = runner.invoke(args=["tokens", "create", "--user", "lan"]).output.strip()
+    org_raw = runner.invoke(args=["tokens", "create", "--org", str(setup)]).output.strip()
+    with app.test_request_context("/api/v1/me", headers=bearer(user_raw)):
+        assert current_user.login == "lan" and current_user.id is not None
+        assert current_user.email == "lan@example.vn"
+        assert [m.organisation_id for m in current_user.memberships] == [setup]
+    with app.test_request_context("/api/v1/me", headers=bearer(org_raw)):
+        assert current_user.id is None and current_user.login.startswith("token:sa_")
+        assert current_user.memberships == []
+        with pytest.raises(AttributeError):
+            current_user.email  # noqa: B018 - an organisation token has no user
 
 
 def test_cli_list_and_unknown_user(runner, setup):
