@@ -165,6 +165,7 @@ class AuditAction(enum.StrEnum):
     STATE = "state"
     LOGIN = "login"
     IMPORT = "import"
+    EXPORT = "export"  # row-level data left the system (the analysis extract)
 
 
 class Disposition(enum.StrEnum):

@@ -20,7 +20,10 @@ The extract has one row per approved interview (its current version, exactly wha
 
 Identifying data never enter: the query selects named columns of the interview, its current
 version, its assignment and its case — never ``InterviewRespondent`` and never
-``SamplingCase.data`` (the frame's name/phone/address label columns).
+``SamplingCase.data`` (the frame's name/phone/address label columns). Free-text answers
+(``text``, ``long_text``) may hold what a respondent wrote about themselves, so an export
+leaves them out unless its requester includes them; every export is in the audit log, with
+its format, rows and whether free text went in.
 """
 
 from __future__ import annotations
@@ -54,18 +57,21 @@ from ..models import (
 )
 from ..models.codes import (
     DISPOSITION_LABELS,
+    AuditAction,
     Disposition,
     JobStatus,
 )
 from ..questionnaires import Questionnaire as Definition
 from ..reporting import datasets
 from ..reporting.datasets import DK, NA, Dataset, Variable
+from . import audit
 from .answer_sql import answer_json_text, json_value
 from .assignments import case_weight, locked_plan, reserve_factors
 from .interviews import approved_condition
 from .jobs import job_status, submit_job
 
 JOB_KIND = "campaign_export"
+FREE_TEXT_TYPES = ("text", "long_text")  # answers a respondent writes in their own words
 INLINE_MAX_ROWS = 5000  # at most this many rows are written during the request
 FORMAT_LABELS = {  # names of file types, the same in every language
     "sav": "SPSS (.sav)",
@@ -360,11 +366,13 @@ def _local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
     return moment.astimezone(zone).date()
 
 
-def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
+def build_extract(campaign: Campaign, progress=None, questions=None,
+                  free_text: bool = True) -> Dataset:
     """The analysis extract of the campaign's approved interviews (see the module doc).
 
     ``questions``: only these questions' variables (the design variables always); turning
     every answer of a large campaign into cells is most of the extract's time.
+    ``free_text``: False leaves out the free-text questions (an export's default).
     """
     version_ids = _version_ids(campaign)
     if not version_ids:
@@ -372,6 +380,8 @@ def build_extract(campaign: Campaign, progress=None, questions=None) -> Dataset:
     columns = _columns(_definitions(version_ids))
     if questions is not None:
         columns = [c for c in columns if c.name in questions]
+    if not free_text:
+        columns = [c for c in columns if c.type not in FREE_TEXT_TYPES]
     by_column, rows = _columns_of(campaign, None if questions is None else columns)
     if not by_column:
         raise _no_rows()
@@ -450,10 +460,11 @@ def download_name(campaign: Campaign, fmt: str) -> str:
     return f"campaign-{campaign.id}-extract.{datasets.EXTENSIONS[fmt]}"
 
 
-def write_export(campaign: Campaign, fmt: str, path: Path, progress=None) -> int:
+def write_export(campaign: Campaign, fmt: str, path: Path, progress=None,
+                 free_text: bool = False) -> int:
     """Build the extract and write it to ``path`` (atomically: a temporary file, renamed)."""
     fmt = check_format(fmt)
-    dataset = build_extract(campaign, progress)
+    dataset = build_extract(campaign, progress, free_text=free_text)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
     os.close(descriptor)
     try:
@@ -466,25 +477,37 @@ def write_export(campaign: Campaign, fmt: str, path: Path, progress=None) -> int
     return dataset.n_rows
 
 
-def request_export(owner, campaign: Campaign, fmt: str | None) -> ExportFile | Job:
-    """A small export is written at once; a large one becomes a background job."""
+def request_export(owner, campaign: Campaign, fmt: str | None,
+                   free_text: bool = False) -> ExportFile | Job:
+    """A small export is written at once; a large one becomes a background job. Either way
+    the audit log records who exported what (format, rows, free text or not)."""
     fmt = check_format(fmt)
     n = count_approved(campaign)
     if n == 0:
         raise _no_rows()
     limit = current_app.config.get("EXPORT_INLINE_MAX_ROWS") or INLINE_MAX_ROWS
     if n > limit:
-        return submit_job(owner, JOB_KIND, {"campaign_id": campaign.id, "format": fmt},
+        _record_export(owner, campaign, fmt, n, free_text)  # committed with the job
+        return submit_job(owner, JOB_KIND, {"campaign_id": campaign.id, "format": fmt,
+                                            "free_text": free_text},
                           organisation_id=campaign.organisation_id)
     descriptor, name = tempfile.mkstemp(dir=export_dir(), suffix=f".{fmt}")
     os.close(descriptor)
     path = Path(name)
     try:
-        write_export(campaign, fmt, path)
+        rows = write_export(campaign, fmt, path, free_text=free_text)
         data = path.read_bytes()
     finally:
         path.unlink(missing_ok=True)
+    _record_export(owner, campaign, fmt, rows, free_text)
+    db.session.commit()
     return ExportFile(None, download_name(campaign, fmt), MEDIA_TYPES[fmt], data)
+
+
+def _record_export(owner, campaign: Campaign, fmt: str, rows: int, free_text: bool) -> None:
+    audit.record(owner, AuditAction.EXPORT, campaign, organisation_id=campaign.organisation_id,
+                 after={"format": fmt, "rows": rows, "free_text": free_text},
+                 summary=f"{campaign.title[:200]} ({fmt}, {rows})")
 
 
 def run_export_job(job: Job, progress) -> dict:
@@ -495,7 +518,8 @@ def run_export_job(job: Job, progress) -> dict:
     fmt = check_format(job.params.get("format"))
     path = export_dir() / f"job-{job.id}.{datasets.EXTENSIONS[fmt]}"
     rows = write_export(campaign, fmt, path,
-                        lambda f: progress(int(5 + 90 * f), _("Writing the export")))
+                        lambda f: progress(int(5 + 90 * f), _("Writing the export")),
+                        free_text=bool(job.params.get("free_text")))
     return {"rows": rows, "format": fmt, "size_mb": round(path.stat().st_size / 1e6, 2)}
 
 

@@ -43,7 +43,8 @@ def create(campaign):
         flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("exports.index", campaign_id=campaign.id))
     try:
-        outcome = export_service.request_export(actor(), campaign, form.format.data)
+        outcome = export_service.request_export(actor(), campaign, form.format.data,
+                                                 free_text=form.free_text.data)
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(url_for("exports.index", campaign_id=campaign.id))

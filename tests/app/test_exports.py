@@ -128,9 +128,11 @@ def campaign_of(world) -> Campaign:
     return _db.session.get(Campaign, world.campaign)
 
 
-def export_file(world, fmt: str, tmp_path) -> str:
+def export_file(world, fmt: str, tmp_path, free_text: bool = True) -> str:
+    """The campaign's export in ``fmt`` (with its free-text answers, unless told otherwise:
+    these tests check every kind of variable, strings included)."""
     path = tmp_path / f"extract.{datasets.EXTENSIONS[fmt]}"
-    service.write_export(campaign_of(world), fmt, path)
+    service.write_export(campaign_of(world), fmt, path, free_text=free_text)
     return str(path)
 
 
@@ -350,6 +352,45 @@ def test_page_downloads_a_small_export_at_once(world, client, auth):
     assert response.data[:4] == b"$FL2"
 
 
+def _csv_rows(data: bytes) -> list[dict]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return list(csv.DictReader(io.StringIO(archive.read("data.csv").decode("utf-8-sig"))))
+
+
+def test_free_text_answers_are_left_out_unless_the_exporter_includes_them(world, tmp_path):
+    """Respondents may write names or phone numbers into free text: an export leaves the
+    text questions out by default, every other variable stays."""
+    with zipfile.ZipFile(export_file(world, "csv", tmp_path, free_text=False)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("data.csv").decode("utf-8-sig"))))
+        codebook = archive.read("codebook.csv").decode("utf-8-sig")
+    assert "comment" not in rows[0] and "Ý kiến khác" not in codebook
+    assert [r["age"] for r in rows] == ["42", "-98", "-99"]
+    assert {"satisfaction", "channels_post", "visit_date", "age_next", "weight"} <= set(rows[0])
+    with zipfile.ZipFile(export_file(world, "csv", tmp_path, free_text=True)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("data.csv").decode("utf-8-sig"))))
+    assert rows[0]["comment"] == "Nhanh gọn"
+
+
+def test_every_export_is_in_the_audit_log_with_its_free_text_choice(world, client, auth):
+    from surveyapp.models import AuditEvent
+
+    analyst = login_analyst(world, auth)
+    page = client.get(f"/campaigns/{world.campaign}/exports/").get_data(as_text=True)
+    assert "Đưa vào các câu trả lời tự do" in page
+    without = client.post(f"/campaigns/{world.campaign}/exports/", data={"format": "csv"})
+    assert without.status_code == 200 and "comment" not in _csv_rows(without.data)[0]
+    with_text = client.post(f"/campaigns/{world.campaign}/exports/",
+                            data={"format": "csv", "free_text": "y"})
+    assert _csv_rows(with_text.data)[0]["comment"] == "Nhanh gọn"
+    events = _db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "export").order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.object_type, e.object_id, e.after) for e in events] == [
+        (analyst.id, "campaign", str(world.campaign),
+         {"format": "csv", "rows": 3, "free_text": False}),
+        (analyst.id, "campaign", str(world.campaign),
+         {"format": "csv", "rows": 3, "free_text": True})]
+
+
 def test_page_refuses_bad_requests_with_a_clear_message(world, client, auth):
     login_analyst(world, auth)
     response = client.post(f"/campaigns/{world.campaign}/exports/", data={"format": "exe"},
@@ -382,19 +423,27 @@ def test_a_large_export_runs_as_a_job_and_is_offered_for_download(world, app, cl
     app.config["EXPORT_INLINE_MAX_ROWS"] = 1
     try:
         response = client.post(f"/campaigns/{world.campaign}/exports/", data={"format": "dta"})
+        client.post(f"/campaigns/{world.campaign}/exports/",
+                    data={"format": "csv", "free_text": "y"})
     finally:
         app.config["EXPORT_INLINE_MAX_ROWS"] = before
     assert response.status_code == 302
-    job = _db.session.scalar(sa.select(Job).where(Job.kind == service.JOB_KIND,
-                                                  Job.owner_id == analyst.id))
+    job, text_job = _db.session.scalars(sa.select(Job).where(
+        Job.kind == service.JOB_KIND, Job.owner_id == analyst.id).order_by(Job.id)).all()
     assert job.status == "done", job.error
     assert job.result["rows"] == 3
     page = client.get(f"/campaigns/{world.campaign}/exports/").get_data(as_text=True)
     assert f"export-download-{job.id}" in page
+    assert page.count("có câu trả lời tự do") == 1  # the job that included free text
     download = client.get(f"/campaigns/{world.campaign}/exports/download?job={job.id}")
     assert download.status_code == 200
     assert b"<stata_dta>" in download.data[:20]
+    assert b"comment" not in download.data
     download.close()
+    text_download = client.get(
+        f"/campaigns/{world.campaign}/exports/download?job={text_job.id}")
+    assert _csv_rows(text_download.data)[0]["comment"] == "Nhanh gọn"
+    text_download.close()
     # another campaign's page does not hand out this campaign's file
     other = client.get(f"/campaigns/{world.walk_in_campaign}/exports/download?job={job.id}")
     assert other.status_code == 302
