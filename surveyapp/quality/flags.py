@@ -98,10 +98,27 @@ def straight_lined(answers: Mapping[str, Any], blocks: Iterable[Sequence[str]],
 
 
 def normalise_phone(value: Any) -> str:
-    """Digits only; a Vietnamese +84/84 prefix becomes the national 0 prefix."""
+    """Digits only; a Vietnamese +84/84 prefix becomes the national 0 prefix, and a national
+    0 a spreadsheet's number cell dropped is put back (``restore_leading_zero``)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 909123456.0 from a number cell: not the digits 9091234560
     digits = re.sub(r"\D", "", str(value or ""))
     if digits.startswith("84") and len(digits) >= 11:
         digits = "0" + digits[2:]
+    return restore_leading_zero(digits)
+
+
+def restore_leading_zero(digits: str) -> str:
+    """A Vietnamese phone number's digits with the national 0 a number cell dropped.
+
+    National numbers all start with 0: mobiles have 10 digits (0 + 9), landlines 11 (0 + a
+    2x area code + 8). A number cell keeps none of those zeros, so 9 digits, or 10 starting
+    with 2, can only be such a number without its 0. Anything else is left as it is.
+    """
+    if digits.startswith("0") or not digits.isdigit():
+        return digits
+    if len(digits) == 9 or (len(digits) == 10 and digits.startswith("2")):
+        return "0" + digits
     return digits
 
 

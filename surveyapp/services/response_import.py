@@ -57,7 +57,7 @@ from ..models import (
 )
 from ..models._types import utcnow
 from ..models.codes import AssignmentStatus, AuditAction, Disposition, ReviewStatus, Role
-from ..quality.flags import respondent_key
+from ..quality.flags import respondent_key, restore_leading_zero
 from . import audit, interviews, respondent_keys
 from .registry import upload_messages
 
@@ -211,6 +211,17 @@ def preview_import(campaign: Campaign, filename: str, data: bytes,
 
 def _shown(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _respondent_text(key: str, value) -> str:
+    """A respondent cell as text. A number cell (XLSX) becomes its digits — not "….0" — and
+    a phone gets back the national 0 the number cell dropped (0909 123 456 is stored by
+    Excel as 909123456), so it reads, and matches in QC, as the same phone typed on a
+    device."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = str(int(value)) if float(value).is_integer() else str(value)
+        return restore_leading_zero(text) if key == "phone" else text
+    return _shown(value)
 
 
 # ---- the cached look-ups and the checks ------------------------------------------------------
@@ -374,7 +385,7 @@ def import_responses(actor, campaign: Campaign, filename: str, data: bytes,
         for column, key in plan.respondent.items():
             value = row.get(column)
             if value not in (None, ""):
-                payload["respondent"][key] = _shown(value)
+                payload["respondent"][key] = _respondent_text(key, value)
         try:
             s = interviews.read_submission(principal, payload, language, lookups=lookups)
         except interviews.SubmissionInvalid as exc:

@@ -174,6 +174,38 @@ def test_xlsx_with_typed_cells(world):
     assert stored[world.assignments[1]].answers == {"visited": "no", "age": 30}
 
 
+def test_xlsx_phone_number_cells_get_back_their_leading_zero(world):
+    """Excel keeps 0909 123 456 typed into a number cell as 909123456 (openpyxl may read it
+    as 909123456.0): the stored phone is the national number, and QC's respondent key is
+    the same as for the phone typed on a device."""
+    from datetime import datetime
+
+    from surveyapp.models import RespondentKey
+    from surveyapp.services import respondent_keys
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["assignment_id", "started_at", "finished_at", "visited", "channel", "age",
+               "respondent_name", "respondent_phone"])
+    for index, phone in enumerate([909123456, 909123457.0, 2838291234, "0909123458", 84909123459]):
+        ws.append([world.assignments[index], datetime(2024, 9, 2, 8, 30),
+                   datetime(2024, 9, 2, 8, 50), "yes", "online", 40, "Lê Thị Hoa", phone])
+    buf = io.BytesIO()
+    wb.save(buf)
+    summary = service.import_responses(None, campaign(world), "phieu.xlsx", buf.getvalue())
+    assert summary["imported"] == 5
+    phones = dict(_db.session.execute(
+        sa.select(Interview.assignment_id, InterviewRespondent.data)
+        .join(InterviewVersion, InterviewVersion.interview_id == Interview.id)
+        .join(InterviewRespondent, InterviewRespondent.version_id == InterviewVersion.id)).all())
+    phones = {a: data["phone"] for a, data in phones.items()}
+    assert [phones[a] for a in world.assignments[:5]] == [
+        "0909123456", "0909123457", "02838291234", "0909123458", "84909123459"]
+    keys = set(_db.session.scalars(sa.select(RespondentKey.key_hash)))
+    assert respondent_keys.key_of({"phone": "0909 123 456"}) in keys
+    assert respondent_keys.key_of({"phone": "+84 909 123 459"}) in keys
+
+
 def test_odk_style_headers_bom_unit_ids_and_a_mapping(world):
     units = [f"A-{i:04d}" for i in (1, 2)]
     text = ("\ufeffmeta/instanceID,case,start,end,grp_s1/visited,grp_s1/channel,tuoi,"

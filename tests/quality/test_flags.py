@@ -53,6 +53,12 @@ def test_respondent_key_normalises_phone_and_name_address():
     k1 = qc.respondent_key({"phone": "0909 123 456"}, KEY)
     assert k1 == qc.respondent_key({"phone": "+84 909-123-456"}, KEY)
     assert k1 != qc.respondent_key({"phone": "0909 123 457"}, KEY)
+    # a number cell dropped the national 0 (and may be a float): the same phone
+    assert k1 == qc.respondent_key({"phone": 909123456}, KEY)
+    assert k1 == qc.respondent_key({"phone": 909123456.0}, KEY)
+    assert qc.normalise_phone("2838291234") == "02838291234"  # a landline, 02x area code
+    assert qc.normalise_phone("12345678") == "12345678"  # not a national number: as it is
+    assert qc.normalise_phone("3838291234") == "3838291234"
     assert k1 != qc.respondent_key({"phone": "0909 123 456"}, b"another key")
     assert len(k1) == 64 and "0909" not in k1
     k2 = qc.respondent_key({"name": "Phạm Thị  Dung", "address": "12 Lê Lợi, Q.1"}, KEY)
