@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
     from .cli_packages import packages_cli
 
     app.cli.add_command(packages_cli)
+    from .cli_exports import exports_cli
+
+    app.cli.add_command(exports_cli)
 
 
 def _fail(exc: DomainError):

@@ -47,6 +47,9 @@ class Defaults:
     # (None -> instance/exports); SURVEYAPP_EXPORT_DIR / SURVEYAPP_EXPORT_INLINE_MAX_ROWS.
     EXPORT_INLINE_MAX_ROWS = 5000
     EXPORT_DIR: str | None = None
+    # Hours an export job's file (row-level data) stays in EXPORT_DIR before it is deleted
+    # (at the next export job, or by `flask exports purge`); SURVEYAPP_EXPORT_RETENTION_HOURS.
+    EXPORT_RETENTION_HOURS = 72
     # E-mail copies of notifications (issue 11): sent only when MAIL_SERVER is set
     # (SURVEYAPP_MAIL_SERVER, _MAIL_PORT, _MAIL_USE_TLS, _MAIL_USE_SSL, _MAIL_USERNAME,
     # _MAIL_PASSWORD, _MAIL_FROM; MAIL_SITE_URL is the address named in the message).
@@ -94,6 +97,17 @@ def load_config(app: Flask, config: dict | None) -> None:
     if not app.config.get("JOB_RUNNER"):
         app.config["JOB_RUNNER"] = "rq" if app.config.get("REDIS_URL") else "thread"
     _respondent_keys(app)
+    app.config["EXPORT_RETENTION_HOURS"] = _non_negative(app, "EXPORT_RETENTION_HOURS")
+
+
+def _non_negative(app: Flask, key: str) -> float:
+    try:
+        value = float(app.config[key])
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value >= 0:  # also refuses NaN
+        raise ValueError(f"{key} must be a number, 0 or more")
+    return value
 
 
 def _default_sqlite_uri(app: Flask) -> str:

@@ -32,8 +32,9 @@ import io
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ from ..models import (
     QuestionnaireVersion,
     SamplingCase,
 )
+from ..models._types import as_utc
 from ..models.codes import (
     DISPOSITION_LABELS,
     AuditAction,
@@ -449,6 +451,40 @@ def build_extract(campaign: Campaign, progress=None, questions=None,
 
 # ---- files ----------------------------------------------------------------------------------
 
+# The files this module writes into EXPORT_DIR (which may be shared with other things): a
+# job's file, a small export while it is written, a file being written.
+_JOB_PREFIX, _INLINE_PREFIX, _PARTIAL_SUFFIX = "job-", "inline-", ".part"
+
+
+def purge_exports(now: float | None = None, dry_run: bool = False) -> list[str]:
+    """Delete the export files older than EXPORT_RETENTION_HOURS: they hold row-level data,
+    which should not pile up on a disk. Runs before every export job and as
+    ``flask exports purge`` (for cron). Returns the names deleted (or that would be)."""
+    cutoff = (time.time() if now is None else now) - \
+        float(current_app.config["EXPORT_RETENTION_HOURS"]) * 3600
+    removed = []
+    for path in sorted(export_dir().iterdir()):
+        ours = path.name.startswith((_JOB_PREFIX, _INLINE_PREFIX)) or \
+            path.name.endswith(_PARTIAL_SUFFIX)
+        try:
+            old = path.is_file() and ours and path.stat().st_mtime < cutoff
+            if old and not dry_run:
+                path.unlink()
+        except FileNotFoundError:
+            continue  # another worker purged it first
+        if old:
+            removed.append(path.name)
+    return removed
+
+
+def available_until(job: Job) -> datetime | None:
+    """When a finished export job's file will be deleted."""
+    if job.finished_at is None:
+        return None
+    hours = float(current_app.config["EXPORT_RETENTION_HOURS"])
+    return as_utc(job.finished_at) + timedelta(hours=hours)
+
+
 def export_dir() -> Path:
     path = Path(current_app.config.get("EXPORT_DIR") or
                 Path(current_app.instance_path) / "exports")
@@ -465,7 +501,7 @@ def write_export(campaign: Campaign, fmt: str, path: Path, progress=None,
     """Build the extract and write it to ``path`` (atomically: a temporary file, renamed)."""
     fmt = check_format(fmt)
     dataset = build_extract(campaign, progress, free_text=free_text)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=_PARTIAL_SUFFIX)
     os.close(descriptor)
     try:
         datasets.write(dataset, fmt, temporary,
@@ -491,7 +527,8 @@ def request_export(owner, campaign: Campaign, fmt: str | None,
         return submit_job(owner, JOB_KIND, {"campaign_id": campaign.id, "format": fmt,
                                             "free_text": free_text},
                           organisation_id=campaign.organisation_id)
-    descriptor, name = tempfile.mkstemp(dir=export_dir(), suffix=f".{fmt}")
+    descriptor, name = tempfile.mkstemp(dir=export_dir(), prefix=_INLINE_PREFIX,
+                                        suffix=f".{fmt}")
     os.close(descriptor)
     path = Path(name)
     try:
@@ -516,7 +553,8 @@ def run_export_job(job: Job, progress) -> dict:
     if campaign is None:
         raise NotFound(_("The campaign no longer exists."))
     fmt = check_format(job.params.get("format"))
-    path = export_dir() / f"job-{job.id}.{datasets.EXTENSIONS[fmt]}"
+    purge_exports()
+    path = export_dir() / f"{_JOB_PREFIX}{job.id}.{datasets.EXTENSIONS[fmt]}"
     rows = write_export(campaign, fmt, path,
                         lambda f: progress(int(5 + 90 * f), _("Writing the export")),
                         free_text=bool(job.params.get("free_text")))
@@ -531,12 +569,13 @@ class ExportPage:
     jobs: list[Job]
     statuses: dict[int, dict]
     formats: dict[str, str]
+    available_until: dict[int, datetime | None]
 
 
 def export_page(campaign: Campaign, owner_id: int | None) -> ExportPage:
     jobs = export_jobs(campaign, owner_id)
     return ExportPage(count_approved(campaign), jobs, {j.id: job_status(j) for j in jobs},
-                      FORMAT_LABELS)
+                      FORMAT_LABELS, {j.id: available_until(j) for j in jobs})
 
 
 def export_jobs(campaign: Campaign, owner_id: int | None) -> list[Job]:
@@ -554,7 +593,7 @@ def job_file(campaign: Campaign, job_id: int | None) -> ExportFile:
     if job.status != JobStatus.DONE:
         raise NotFound(_("This export is not finished."))
     fmt = job.params["format"]
-    path = export_dir() / f"job-{job.id}.{datasets.EXTENSIONS[fmt]}"
+    path = export_dir() / f"{_JOB_PREFIX}{job.id}.{datasets.EXTENSIONS[fmt]}"
     if not path.exists():
         raise NotFound(_("The export file is no longer available; export again."))
     return ExportFile(path, download_name(campaign, fmt), MEDIA_TYPES[fmt])

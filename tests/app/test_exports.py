@@ -11,6 +11,7 @@ import io
 import zipfile
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pyreadstat
@@ -447,6 +448,64 @@ def test_a_large_export_runs_as_a_job_and_is_offered_for_download(world, app, cl
     # another campaign's page does not hand out this campaign's file
     other = client.get(f"/campaigns/{world.walk_in_campaign}/exports/download?job={job.id}")
     assert other.status_code == 302
+
+
+def test_export_files_are_deleted_after_their_retention(world, app, client, auth, runner):
+    """Job files hold row-level data: EXPORT_RETENTION_HOURS after they were written the
+    next export job (or `flask exports purge`) deletes them; other files are left alone."""
+    import os
+    import time
+
+    analyst = login_analyst(world, auth)
+    before = app.config["EXPORT_INLINE_MAX_ROWS"]
+    app.config["EXPORT_INLINE_MAX_ROWS"] = 1
+    try:
+        client.post(f"/campaigns/{world.campaign}/exports/", data={"format": "csv"})
+    finally:
+        app.config["EXPORT_INLINE_MAX_ROWS"] = before
+    job = _db.session.scalar(sa.select(Job).where(Job.kind == service.JOB_KIND,
+                                                  Job.owner_id == analyst.id))
+    page = client.get(f"/campaigns/{world.campaign}/exports/").get_data(as_text=True)
+    kept_until = service.available_until(job)
+    assert f"lưu đến {kept_until.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%d/%m/%Y %H:%M}" \
+        in page
+    folder = service.export_dir()
+    job_file = folder / f"job-{job.id}.zip"
+    stale = [folder / "job-999998.sav", folder / "inline-abc.dta", folder / "tmpx.part"]
+    foreign = folder / "notes.txt"
+    hours_ago = time.time() - 73 * 3600
+    for path in [*stale, foreign]:
+        path.write_bytes(b"x")
+        os.utime(path, (hours_ago, hours_ago))
+    assert job_file.exists()
+
+    listed = runner.invoke(args=["exports", "purge", "--dry-run"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == ["inline-abc.dta", "job-999998.sav", "tmpx.part",
+                                          "would delete 3 export file(s)"]
+    assert all(p.exists() for p in stale)
+    done = runner.invoke(args=["exports", "purge"])
+    assert done.output.splitlines()[-1] == "deleted 3 export file(s)"
+    assert not any(p.exists() for p in stale) and foreign.exists() and job_file.exists()
+    # Once the job's own file is past its retention, the page says to export again.
+    os.utime(job_file, (hours_ago, hours_ago))
+    assert service.purge_exports() == [job_file.name]
+    download = client.get(f"/campaigns/{world.campaign}/exports/download?job={job.id}",
+                          follow_redirects=True)
+    assert "xuất lại" in download.get_data(as_text=True).lower()
+
+
+def test_the_export_retention_must_be_a_number_of_hours(database_url):
+    from builders import app_config
+
+    from surveyapp import create_app
+
+    with pytest.raises(ValueError, match="EXPORT_RETENTION_HOURS must be"):
+        create_app(app_config(database_url, EXPORT_RETENTION_HOURS="-1"))
+    with pytest.raises(ValueError, match="EXPORT_RETENTION_HOURS must be"):
+        create_app(app_config(database_url, EXPORT_RETENTION_HOURS="ba ngày"))
+    assert create_app(app_config(database_url, EXPORT_RETENTION_HOURS="0.5")
+                      ).config["EXPORT_RETENTION_HOURS"] == 0.5
 
 
 def test_a_failed_export_job_leaves_no_file_and_a_readable_error(world, app):
