@@ -189,7 +189,8 @@ def main() -> int:
                 db.session.expire_all()
                 path = workdir / f"extract.{fmt}"
                 t0, c0 = time.perf_counter(), time.process_time()
-                n = exports.write_export(campaign, fmt, path)
+                # every variable, free text included: the largest file an export writes
+                n = exports.write_export(campaign, fmt, path, free_text=True)
                 seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
                 raw = path.read_bytes()
                 assert n == args.rows, (fmt, n)

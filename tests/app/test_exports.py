@@ -183,9 +183,11 @@ def test_extract_has_one_row_per_approved_interview_and_the_questions_in_order(w
     assert dataset.columns["int_date"] == [date(2024, 9, 2)] * 3  # Vietnam's calendar day
 
 
-def test_reading_chosen_questions_in_sql_gives_the_same_columns_as_whole_documents(world):
-    """``questions=`` reads each question's JSON in SQL (``answers -> 'q'``) instead of the
-    whole documents: every kind of column must come out identical, types included."""
+def test_chosen_questions_give_the_same_columns_as_the_whole_extract(world):
+    """Each question's JSON is read in SQL (``answers -> 'q'``), for the whole extract and
+    for ``questions=``: every kind of column must come out identical, types included, under
+    any server settings (the whole extract's values are checked against the interviews'
+    answers in test_extract_has_one_row_per_approved_interview_and_the_questions_in_order)."""
     whole = service.build_extract(campaign_of(world))
     names = ["visited", "satisfaction", "channels", "age", "wait", "visit_date", "comment",
              "age_next"]
