@@ -20,7 +20,7 @@ Not a test: it prints figures. What it does, all on this machine:
    requests, HTML size); prints each step's peak RSS (Linux: the high-water mark is reset
    before the step) and the process's.
 
-``--profile N`` also prints the N functions of (b) with the largest cumulative time
+``--profile N`` also prints the N functions of (a) and of (b) with the largest cumulative time
 (cProfile, in a second run of (b) that is not timed).
 
 Usage::
@@ -299,7 +299,7 @@ def main() -> int:
     ap.add_argument("--agencies", type=int, default=300, help="agencies (strata)")
     ap.add_argument("--requests", type=int, default=5, help="GETs of the run page")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="print the N functions of (b) with the largest cumulative time")
+                    help="print the N functions of (a) and (b) with the largest cumulative time")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
     import numpy as np
@@ -383,9 +383,16 @@ def main() -> int:
                 import cProfile
                 import pstats
 
+                campaign = db.session.get(Campaign, campaign_id)
+                prof = cProfile.Profile()
+                prof.runcall(weighting.compute_weights, None, campaign, spec)
+                print("profile of (a):")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+                db.session.rollback()
                 wrun = db.session.get(WeightRun, wrun_id)
                 prof = cProfile.Profile()
                 prof.runcall(scorecards.compute_scorecard, None, wrun, options)
+                print("profile of (b):")
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
                 db.session.remove()
             db.engine.dispose()
