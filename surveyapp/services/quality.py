@@ -3,8 +3,9 @@ back-checks (issue 8).
 
 Flags are **computed on the fly** from the interviews' current versions (one query for the
 versions, one for the respondents' keyed hashes, the questionnaire compiled once), not
-stored as a run: they change whenever an interview is corrected, and a campaign has at most
-a few thousand interviews, which this handles in well under a second. The rules and their
+stored as a run: they change whenever an interview is corrected. The per-version part
+(answer checks, straight-lining) is kept per process by the version's content and the
+questionnaire's digest, so a page view re-checks only versions it has not seen. The rules and their
 thresholds are documented in :mod:`surveyapp.quality.flags`; the thresholds come from the
 campaign's current questionnaire (``metadata.min_duration_seconds``,
 ``metadata.straightline_min_items``).
@@ -25,7 +26,7 @@ import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
@@ -95,17 +96,18 @@ def compute_flags(campaign: Campaign) -> CampaignFlags:
     versions = {v.interview_id: v for v in db.session.scalars(
         select(InterviewVersion).join(Interview, Interview.id == InterviewVersion.interview_id)
         .where(Interview.campaign_id == campaign.id,
-               InterviewVersion.number == Interview.version))}
+               InterviewVersion.number == Interview.version)
+        .options(defer(InterviewVersion.answers)))}  # read below only where not checked yet
     keys = dict(db.session.execute(
         select(InterviewVersion.interview_id, RespondentKey.key_hash)
         .join(RespondentKey, RespondentKey.version_id == InterviewVersion.id)
         .join(Interview, Interview.id == InterviewVersion.interview_id)
         .where(Interview.campaign_id == campaign.id,
                InterviewVersion.number == Interview.version)).all())
-    current_doc = None
+    current_doc = digest = None
     if campaign.questionnaire_version_id is not None:
-        current_doc = db.session.get(QuestionnaireVersion,
-                                     campaign.questionnaire_version_id).document
+        current = db.session.get(QuestionnaireVersion, campaign.questionnaire_version_id)
+        current_doc, digest = current.document, current.digest
     meta = _metadata(current_doc)
     min_items = _int_setting(meta.get("straightline_min_items"), qc.DEFAULT_STRAIGHTLINE_ITEMS)
     compiled = blocks = None
@@ -125,6 +127,7 @@ def compute_flags(campaign: Campaign) -> CampaignFlags:
               == threshold else "median" if threshold is not None else "none")
     duplicates = qc.duplicate_groups({i.id: keys.get(i.id) for i in interviews
                                       if i.status != ReviewStatus.REJECTED.value})
+    checks = _answer_checks(interviews, versions, digest, compiled, blocks, min_items)
     out: dict[int, InterviewFlags] = {}
     for i in interviews:
         v = versions.get(i.id)
@@ -134,20 +137,63 @@ def compute_flags(campaign: Campaign) -> CampaignFlags:
             continue
         if i.disposition == Disposition.COMPLETE.value and qc.too_short(f.duration, threshold):
             f.flags["too_short"] = f"{round(f.duration)} s < {round(threshold)} s"
-        if blocks and i.disposition in (Disposition.COMPLETE.value, Disposition.PARTIAL.value):
-            lined = qc.straight_lined(v.answers, blocks, min_items)
-            if lined:
-                f.flags["straight_lining"] = ", ".join(blocks[b][0] for b in lined)
+        lined, wrong = checks[i.id]
+        if lined:
+            f.flags["straight_lining"] = lined
         if i.id in duplicates:
             f.flags["duplicate"] = ", ".join(str(j) for j in duplicates[i.id])
-        if compiled is not None:
-            found = check_answers(compiled, v.answers)
-            wrong = sorted(name or "answers" for name, error in found.items()
-                           if not (error.code == "required"
-                                   and i.disposition != Disposition.COMPLETE.value))
-            if wrong:
-                f.flags["inconsistent"] = ", ".join(wrong)
+        if wrong:
+            f.flags["inconsistent"] = wrong
     return CampaignFlags(threshold, source, min_items, out, interviews, versions)
+
+
+# What an interview version's answers give against a questionnaire — straight-lined blocks and
+# answers the questionnaire's rules refuse — depends only on the version's content, its
+# disposition, the questionnaire (by digest) and the straight-lining setting: computed once
+# per process and kept, so a page view of a large campaign re-checks only new versions
+# (checking every answer was most of the time: 20,000 interviews, 5.9 s of 9.1 s).
+_CHECKED: dict[tuple, tuple[str, str]] = {}
+_CHECKED_MAX = 500_000
+_ANSWER_CHUNK = 5_000
+
+
+def _answer_checks(interviews, versions, digest: str | None, compiled, blocks,
+                   min_items: int) -> dict[int, tuple[str, str]]:
+    """``{interview id: (straight-lined blocks, inconsistent answers)}`` as flag texts ("" for
+    none) of the interviews' current versions; answers are read only for versions not yet
+    checked against this questionnaire."""
+    keys = {}
+    for i in interviews:
+        v = versions.get(i.id)
+        if v is not None:
+            keys[i.id] = (v.id, v.content_sha256, i.disposition, digest, min_items)
+    missing = {v_key[0]: (interview_id, v_key) for interview_id, v_key in keys.items()
+               if v_key not in _CHECKED}
+    if len(_CHECKED) + len(missing) > _CHECKED_MAX:
+        _CHECKED.clear()
+    ids = sorted(missing)
+    for start in range(0, len(ids), _ANSWER_CHUNK):
+        chunk = ids[start:start + _ANSWER_CHUNK]
+        for version_id, answers in db.session.execute(
+                select(InterviewVersion.id, InterviewVersion.answers)
+                .where(InterviewVersion.id.in_(chunk))):
+            _interview_id, key = missing[version_id]
+            _CHECKED[key] = _check_one(answers or {}, key[2], compiled, blocks, min_items)
+    return {interview_id: _CHECKED.get(key, ("", "")) for interview_id, key in keys.items()}
+
+
+def _check_one(answers: dict, disposition: str, compiled, blocks,
+               min_items: int) -> tuple[str, str]:
+    lined_text = wrong_text = ""
+    if blocks and disposition in (Disposition.COMPLETE.value, Disposition.PARTIAL.value):
+        lined = qc.straight_lined(answers, blocks, min_items)
+        lined_text = ", ".join(blocks[b][0] for b in lined)
+    if compiled is not None:
+        found = check_answers(compiled, answers)
+        wrong_text = ", ".join(sorted(
+            name or "answers" for name, error in found.items()
+            if not (error.code == "required" and disposition != Disposition.COMPLETE.value)))
+    return lined_text, wrong_text
 
 
 def flags_for(campaign: Campaign, interviews: list[Interview]) -> dict[int, list[str]]:

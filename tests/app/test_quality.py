@@ -17,6 +17,7 @@ from surveyapp.models import (
     BackCheck,
     BackCheckDraw,
     Campaign,
+    Interview,
     InterviewRespondent,
     RespondentKey,
     User,
@@ -115,6 +116,41 @@ def test_flags_of_each_rule(flagged_world):
     assert result.by_interview[w.ids["dup_a"]].flags["duplicate"] == str(w.ids["dup_b"])
     assert codes["range"] == ["inconsistent"]
     assert result.by_interview[w.ids["range"]].flags["inconsistent"] == "age"
+
+
+def test_answer_checks_are_kept_per_version_and_questionnaire(flagged_world, monkeypatch):
+    """A page view re-checks only what it has not seen: the same versions against the same
+    questionnaire come from the kept results; a correction (a new version) and a new
+    questionnaire version (another digest) are checked again."""
+    w = flagged_world
+    campaign = _db.session.get(Campaign, w.campaign)
+    checked = []
+    real = service.check_answers
+    monkeypatch.setattr(service, "check_answers",
+                        lambda compiled, answers: checked.append(answers) or real(compiled,
+                                                                                  answers))
+    monkeypatch.setattr(service, "_CHECKED", {})
+    first = service.compute_flags(campaign)
+    assert len(checked) == 6
+    second = service.compute_flags(campaign)
+    assert len(checked) == 6  # nothing re-checked
+    assert {k: f.flags for k, f in second.by_interview.items()} == \
+        {k: f.flags for k, f in first.by_interview.items()}
+    # the out-of-range interview is corrected: only its new version is checked
+    interview = _db.session.get(Interview, w.ids["range"])
+    person = user(w.interviewer)
+    data = dict(payload(w, 5, uuid=interview.uuid, answers=varied(age=50),
+                        respondent={"phone": "0909123405"}), base_version=1)
+    assert interview_service.correct_interview(principal_for_user(person), person, interview,
+                                               data).status == 200
+    third = service.compute_flags(campaign)
+    assert len(checked) == 7 and third.by_interview[w.ids["range"]].codes == []
+    # a questionnaire with other rules: every version is checked again, by its rules
+    frozen_version(campaign, likert_document(max_age=45))
+    fourth = service.compute_flags(_db.session.get(Campaign, w.campaign))
+    assert len(checked) == 13
+    assert fourth.by_interview[w.ids["range"]].flags["inconsistent"] == "age"
+    assert fourth.by_interview[w.ids["clean"]].codes == []
 
 
 def test_without_a_setting_the_threshold_is_half_the_median(world):
