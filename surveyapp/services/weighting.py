@@ -53,8 +53,8 @@ from ..models.codes import AuditAction, Disposition
 from ..models.weighting import WeightRunStatus
 from ..questionnaires import Questionnaire as Definition
 from . import audit, numbered_runs
-from .assignments import campaign_weights, locked_plan
 from .answer_sql import answer_json_text, json_value
+from .assignments import campaign_weights, locked_plan
 from .driver_rows import driver_rows
 from .interviews import approved_condition, approved_interviews, canonical_json
 
