@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from ..extensions import db
 from ..importers.tabular import Table
@@ -427,11 +428,57 @@ def load_package(result: DemoResult) -> None:
     result.created = True
 
 
+PREVIOUS_PACKAGE_TITLE = ("Kết quả khảo sát sự hài lòng năm 2023 của Ủy ban MTTQ Việt Nam "
+                          "TP. Hồ Chí Minh")
+# Who takes each step of the 2023 package: the analyst prepares it, the head approves and
+# submits it, the office receives, accepts and publishes it.
+PREVIOUS_PACKAGE_STEPS = [("internal_review", "phantich"), ("approved", "mttq.admin"),
+                          ("submitted", "mttq.admin"), ("received", "vpubnd"),
+                          ("accepted", "vpubnd"), ("published", "vpubnd")]
+
+
+def load_published_previous_year(result: DemoResult) -> None:
+    """The 2023 round's package, taken the whole way to published by the demo's people, so
+    that a new installation's public results page and published API show a real package
+    (the 2024 one stays a draft to walk through). Its notifications are history: read.
+    Skipped once the city Front has a 2023 package."""
+    from ..models import Notification, ScorecardRun, SubmissionPackage
+    from . import package_workflow, submissions
+
+    org = _org(CITY_FRONT)
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.title == PREVIOUS_TITLE, Campaign.organisation_id == org.id))
+    if campaign is None or db.session.scalar(select(SubmissionPackage.id).where(
+            SubmissionPackage.organisation_id == org.id,
+            SubmissionPackage.year == PREVIOUS_YEAR)):
+        return
+    run = db.session.scalar(select(ScorecardRun).where(ScorecardRun.campaign_id == campaign.id)
+                            .order_by(ScorecardRun.number.desc()))
+    if run is None:
+        return
+    analyst = accounts.get_user_by_login("phantich")
+    version = submissions.create_package(analyst, org, PREVIOUS_YEAR, PREVIOUS_PACKAGE_TITLE)
+    submissions.add_survey(analyst, version, campaign.id, run.id)
+    submissions.update_texts(analyst, version, PREVIOUS_PACKAGE_TITLE,
+                             "Người dân hài lòng nhất với thái độ phục vụ của công chức; "
+                             "việc niêm yết thủ tục và thời gian giải quyết hồ sơ còn chưa "
+                             "đạt kỳ vọng ở một số cơ quan.",
+                             "Công khai đầy đủ thủ tục, phí, lệ phí tại bộ phận một cửa; "
+                             "nhắn tin báo trước khi hồ sơ đến hạn trả kết quả.")
+    for target, login in PREVIOUS_PACKAGE_STEPS:
+        package_workflow.transition(accounts.get_user_by_login(login), version, target)
+    db.session.execute(sa_update(Notification)
+                       .where(Notification.package_version_id == version.id)
+                       .values(read_at=version.published_at))
+    db.session.commit()
+    result.created = True
+
+
 # Later issues append their own idempotent steps (questionnaire, sample, interviews).
 DEMO_STEPS: list[Callable[[DemoResult], None]] = [
     load_registry, load_organisations, load_users, load_campaign, load_questionnaire,
     load_sampling_plan, load_field_work, load_weights, load_previous_year,
-    load_previous_scorecard, load_scorecard, load_package,
+    load_previous_scorecard, load_scorecard, load_package, load_published_previous_year,
 ]
 
 

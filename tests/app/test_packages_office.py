@@ -231,14 +231,30 @@ def test_an_unreachable_smtp_server_fails_the_mail_job_not_the_step(app, ids):
         app.config.update(saved)
 
 
-def test_the_demo_has_a_draft_package_of_the_city_front(app, db):
+def test_the_demo_has_a_2024_draft_and_a_published_2023_package_of_the_city_front(app, db):
     with app.test_request_context():
         demo.load_demo()
         org = _db.session.scalar(sa.select(Organisation).where(
             Organisation.name == demo.CITY_FRONT))
-        versions = _db.session.scalars(sa.select(PackageVersion).join(SubmissionPackage).where(
-            SubmissionPackage.organisation_id == org.id)).all()
-        assert len(versions) == 1 and versions[0].status == "draft"
-        assert [s.campaign.title for s in versions[0].surveys] == [demo.CAMPAIGN_TITLE]
+        versions = {v.package.year: v for v in _db.session.scalars(
+            sa.select(PackageVersion).join(SubmissionPackage).where(
+                SubmissionPackage.organisation_id == org.id))}
+        assert sorted(versions) == [2023, 2024]
+        draft, published = versions[2024], versions[2023]
+        assert draft.status == "draft"
+        assert [s.campaign.title for s in draft.surveys] == [demo.CAMPAIGN_TITLE]
+        # 2023: taken the whole way by the people whose role allows each step, frozen, intact.
+        assert published.status == "published" and published.published_at is not None
+        assert [s.campaign.title for s in published.surveys] == [demo.PREVIOUS_TITLE]
+        steps = _db.session.scalars(sa.select(PackageTransition).where(
+            PackageTransition.version_id == published.id).order_by(PackageTransition.id)).all()
+        assert [(t.to_status, t.actor_label) for t in steps] == [("draft", "phantich")] + [
+            (target, login) for target, login in demo.PREVIOUS_PACKAGE_STEPS]
+        assert submissions.verify(published).ok
+        assert submissions.published_versions() == [published]
+        # Its notifications are history: nobody finds them unread.
+        notes = _db.session.scalars(sa.select(Notification).where(
+            Notification.package_version_id == published.id)).all()
+        assert notes and all(n.read_at is not None for n in notes)
         assert demo.load_demo().created is False  # idempotent
-        assert _db.session.scalar(sa.select(sa.func.count(PackageVersion.id))) == 1
+        assert _db.session.scalar(sa.select(sa.func.count(PackageVersion.id))) == 2
