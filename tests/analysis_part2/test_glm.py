@@ -97,7 +97,9 @@ CASES = [
 ]
 
 
-def _r_body() -> str:
+def r_design_lines() -> list[str]:
+    """R lines reading each data file once and declaring ``des_<name>`` for every design of
+    DESIGNS and DERIVED (the GLM and the test-statistic cross-checks share them)."""
     lines = []
     data_vars: dict[str, str] = {}
     for name, (csv, _, rcall) in DESIGNS.items():
@@ -108,6 +110,11 @@ def _r_body() -> str:
         lines.append(f"des_{name} <- {rcall.replace('data = D', 'data = ' + var)}")
     for name, (_, _, rcall) in DERIVED.items():
         lines.append(f"des_{name} <- {rcall}")
+    return lines
+
+
+def _r_body() -> str:
+    lines = r_design_lines()
     for cid, dname, formula, family, sub in CASES:
         des = f"des_{dname}"
         if sub is not None:

@@ -20,7 +20,7 @@ from analysis.svytests import chisq, ttest
 from analysis.variance import domain_variance
 
 from ._rutil import run_r
-from .test_glm import DERIVED, DESIGNS, _design
+from .test_glm import DESIGNS, _design, r_design_lines
 
 CHISQ = [
     # (id, design, rows, cols, subset)
@@ -63,15 +63,7 @@ TTEST = [
 
 
 def _r_body() -> str:
-    lines = []
-    data_vars: dict[str, str] = {}
-    for name, (csv, _, rcall) in DESIGNS.items():
-        if csv not in data_vars:
-            data_vars[csv] = f"d{len(data_vars)}"
-            lines.append(f'{data_vars[csv]} <- rd("{csv}")')
-        lines.append(f"des_{name} <- {rcall.replace('data = D', 'data = ' + data_vars[csv])}")
-    for name, (_, _, rcall) in DERIVED.items():
-        lines.append(f"des_{name} <- {rcall}")
+    lines = r_design_lines()
 
     def des_expr(dname, sub):
         d = f"des_{dname}"
