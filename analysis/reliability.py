@@ -6,7 +6,10 @@
 - :func:`cv_rule` — a configurable coefficient-of-variation rule.
 - :func:`small_cells` — suppression of cells that could identify a respondent (fewer
   than a configurable minimum of unweighted respondents).
-- :func:`scorecard` — the three applied to an :class:`analysis.indices.IndexResult`.
+- :func:`complementary_suppression` — further cells hidden so that a small cell cannot be
+  worked out from the shown ones through the index tree (a dimension is a known linear
+  combination of its items, the overall index of its dimensions).
+- :func:`scorecard` — the rules applied to an :class:`analysis.indices.IndexResult`.
 
 Pure functions over arrays; every threshold is an argument.
 
@@ -29,11 +32,14 @@ from scipy import special
 
 from .errors import DataError
 
-__all__ = ["FigureStatus", "NCHSResult", "ScorecardRow", "cv_rule", "df_adjusted",
+__all__ = ["FigureStatus", "NCHSResult", "ScorecardRow", "complementary_suppression",
+           "cv_rule", "df_adjusted",
            "effective_sample_size", "figure_status", "korn_graubard", "nchs_proportion",
            "scorecard", "small_cells"]
 
 SUPPRESS, REVIEW, PRESENT = "suppress", "review", "present"
+SMALL_CELL = "suppressed (small cell)"
+COMPLEMENTARY = "suppressed (complementary)"
 
 
 def _arr(x) -> np.ndarray:
@@ -321,7 +327,7 @@ def figure_statuses(estimate, se, ci_low, ci_high, n, df, *, share, rule: str = 
     out = []
     for i in range(len(est)):
         if small[i]:
-            out.append(FigureStatus(None, None, None, "suppressed (small cell)",
+            out.append(FigureStatus(None, None, None, SMALL_CELL,
                                     (f"n<{min_n}",), True))
             continue
         status, reasons, low, high = statuses[i] or ("not measured", (), None, None)
@@ -332,10 +338,119 @@ def figure_statuses(estimate, se, ci_low, ci_high, n, df, *, share, rule: str = 
     return out
 
 
+def _combination(definition, parent: str, children: list[str]) -> dict[str, float]:
+    """The coefficients of ``parent`` = sum(c_k * child_k) over its measured children, as
+    analysis.indices combines them (mean, weighted mean or weighted sum)."""
+    if parent == definition.name:
+        kind = definition.overall
+        weights = {d.name: d.weight for d in definition.dimensions}
+    else:
+        dim = next(d for d in definition.dimensions if d.name == parent)
+        kind, weights = dim.combine, {it.name: it.weight for it in dim.items}
+    if kind == "mean":
+        return {c: 1.0 / len(children) for c in children}
+    if kind == "weighted":
+        total = sum(weights[c] for c in children)
+        return {c: weights[c] / total for c in children} if total > 0 else {}
+    return {c: weights[c] for c in children}
+
+
+def _determined(equations: np.ndarray, unknown: list[int], cell: int) -> bool:
+    """Whether ``cell`` (one of ``unknown``) follows from the equations once every other
+    cell is known: its unit vector lies in the row space of the unknowns' columns."""
+    if not len(equations):
+        return False
+    A = equations[:, unknown]
+    e = np.zeros((1, len(unknown)))
+    e[0, unknown.index(cell)] = 1.0
+    return np.linalg.matrix_rank(np.vstack([A, e])) == np.linalg.matrix_rank(A)
+
+
+def complementary_suppression(result, protected, shown) -> set[int]:
+    """Rows to hide besides the shown ones' complement so that no protected row can be
+    worked out from what is shown.
+
+    A dimension is a known linear combination of its measured items and the overall index
+    of its dimensions (:mod:`analysis.indices`), so a small cell hidden alone is often the
+    difference of figures that are shown (e.g. an item = k * its factor - its k - 1 other
+    items). Within each domain the relations form a linear system; a hidden row is
+    disclosed when its unit vector lies in the row space of the hidden rows' columns.
+    While a protected row is disclosed, one more shown row is hidden, chosen to keep the
+    most useful figures (items before dimensions before the overall index, then the
+    smallest ``n``): the first below the overall index that hides it on its own, else the
+    first of its relations; the overall index is hidden only when nothing else protects. Relations across domains (the city total from the
+    agencies) are not exact with unpublished weight totals and are not used.
+
+    Parameters
+    ----------
+    result : analysis.indices.IndexResult
+    protected : iterable of int
+        Positions in ``result.rows`` hidden for confidentiality (small cells).
+    shown : iterable of int
+        Positions of the rows published.
+
+    Returns
+    -------
+    set of int
+        Further positions to hide (none of ``protected``).
+    """
+    protected, shown = set(protected), set(shown) - set(protected)
+    by_domain: dict = {}
+    for i, r in enumerate(result.rows):
+        by_domain.setdefault(r.domain, []).append(i)
+    added: set[int] = set()
+    for positions in by_domain.values():
+        guard = sorted(p for p in positions if p in protected)
+        if not guard:
+            continue
+        local = {result.rows[i].node: i for i in positions}
+        column = {i: k for k, i in enumerate(positions)}
+        rows = []
+        for i in positions:
+            children = [c for c in positions if result.rows[c].parent == result.rows[i].node
+                        and np.isfinite(result.rows[c].estimate)]
+            if not children or not np.isfinite(result.rows[i].estimate):
+                continue
+            coef = _combination(result.definition, result.rows[i].node,
+                                [result.rows[c].node for c in children])
+            eq = np.zeros(len(positions))
+            eq[column[i]] = 1.0
+            for child, c in coef.items():
+                eq[column[local[child]]] -= c
+            rows.append(eq)
+        equations = np.array(rows).reshape(len(rows), len(positions))
+        visible = {i for i in positions if i in shown}
+
+        def order(i):
+            r = result.rows[i]
+            return ({"item": 0, "dimension": 1}.get(r.level, 2), r.n, i)
+
+        while True:
+            unknown = [column[i] for i in positions if i not in visible]
+            disclosed = next((p for p in guard
+                              if _determined(equations, unknown, column[p])), None)
+            if disclosed is None:
+                break
+            candidates = sorted(visible, key=order)
+            # the first below the top that hides the disclosed row on its own; else the
+            # first of its relations (the next pass looks again, one more row hidden), so
+            # the overall index goes only when nothing else can protect the cell
+            pick = next((i for i in candidates if result.rows[i].level != "overall"
+                         and not _determined(equations, sorted(unknown + [column[i]]),
+                                             column[disclosed])), None)
+            if pick is None:
+                related = [i for i in candidates if any(
+                    eq[column[disclosed]] != 0 and eq[column[i]] != 0 for eq in equations)]
+                pick = (related or candidates)[0]
+            visible.discard(pick)
+            added.add(pick)
+    return added
+
+
 def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension", "overall"),
               cv_thresholds: tuple[float, ...] = (0.2, 0.3),
               cv_labels: tuple[str, ...] = ("reliable", "caution", "unreliable"),
-              **nchs_options) -> tuple[ScorecardRow, ...]:
+              complementary: bool = True, **nchs_options) -> tuple[ScorecardRow, ...]:
     """Per agency and node: estimate, CI, n, effective n and a reliability status.
 
     Parameters
@@ -350,6 +465,9 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
         before any reliability rule: their estimate and CI are not shown.
     levels : tuple of str
         Node levels to include (``"item"``, ``"dimension"``, ``"overall"``).
+    complementary : bool
+        Also hide the figures from which a small cell could be worked out
+        (:func:`complementary_suppression`; status ``"suppressed (complementary)"``).
 
     Returns
     -------
@@ -370,6 +488,14 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
         [r.ci_high for r in rows], [r.n for r in rows], [r.df_domain for r in rows],
         share=share, rule=rule, min_n=min_n, cv_thresholds=cv_thresholds, cv_labels=cv_labels,
         **nchs_options)
+    if complementary:
+        position = {id(r): i for i, r in enumerate(result.rows)}
+        small = [position[id(r)] for r, f in zip(rows, statuses) if f.status == SMALL_CELL]
+        more = complementary_suppression(
+            result, small, [position[id(r)] for r, f in zip(rows, statuses)
+                            if f.estimate is not None])
+        statuses = [FigureStatus(None, None, None, COMPLEMENTARY, ("complementary",), True)
+                     if position[id(r)] in more else f for r, f in zip(rows, statuses)]
     return tuple(ScorecardRow(r.domain_dict, r.node, r.level, f.estimate, f.ci_low, f.ci_high,
                               r.n, r.n_effective, f.status, f.reasons, f.flagged)
                  for r, f in zip(rows, statuses))

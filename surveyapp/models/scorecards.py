@@ -98,6 +98,8 @@ class ScorecardRow(db.Model):
     rank_high: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(64))  # the band table's label
     maximum: Mapped[float | None] = mapped_column(Float)  # largest attainable value
+    # the rounded value graded, for indices that round for display (Circular 01 Art. 15)
+    display: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[ScorecardRun] = relationship(back_populates="rows")
 

@@ -333,7 +333,9 @@ def _trend(run: ScorecardRun, campaign: Campaign, nodes: list[dict],
     earlier = db.session.execute(
         select(ScorecardRun, Campaign).join(Campaign, Campaign.id == ScorecardRun.campaign_id)
         .where(Campaign.organisation_id == campaign.organisation_id,
-               Campaign.year < campaign.year, ScorecardRun.index_key == run.index_key)
+               Campaign.year < campaign.year, ScorecardRun.index_key == run.index_key,
+               # one index and method version per line (every custom index is "custom")
+               ScorecardRun.method_version == run.method_version)
         .order_by(Campaign.year, Campaign.id, ScorecardRun.number.desc())).all()
     newest: dict[int, ScorecardRun] = {}
     for other, c in earlier:

@@ -281,20 +281,26 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
     stored = []
     for position, r in enumerate(result.rows):
         code = None if r.domain is None else r.domain_dict[AGENCY]
-        status, reason = _status(flag_of[(code, r.node)])
+        flag = flag_of[(code, r.node)]
+        status, reason = _status(flag)
         rank = ranks.get((code, r.node))
+        # a shown figure keeps the interval its rule judged (NCHS: Korn-Graubard, within
+        # 0-1); a hidden one keeps the t interval, blanked on every read
+        low, high = ((flag.ci_low, flag.ci_high) if flag.estimate is not None
+                     else (r.ci_low, r.ci_high))
         stored.append(dict(
             run_id=run.id, position=position, agency_code=code,
             agency_name=city if code is None else names.get(code, code),
             node=r.node, level=r.level, estimate=_finite(r.estimate), se=_finite(r.se),
-            ci_low=_finite(r.ci_low), ci_high=_finite(r.ci_high),
+            ci_low=_finite(low), ci_high=_finite(high),
             unweighted=_finite(r.unweighted), n=int(r.n), n_effective=_finite(r.n_effective),
             status=status, reason=reason[:255],
             band=None if rank is None else rank[3],
             rank_median=None if rank is None else rank[0],
             rank_low=None if rank is None else rank[1],
             rank_high=None if rank is None else rank[2],
-            grade=r.band, maximum=_finite(r.maximum)))
+            grade=r.band, maximum=_finite(r.maximum),
+            display=None if index.display_decimals is None else _finite(r.display)))
     # thousands of rows (300 agencies x 31 nodes): one executemany, not one ORM object each
     db.session.execute(insert(ScorecardRow), stored)
     for c in compared:
@@ -329,7 +335,7 @@ def get_run_of(campaign_id: int, run_id: int) -> ScorecardRun | None:
     return run if run is not None and run.campaign_id == campaign_id else None
 
 
-BLANKED = ("estimate", "se", "ci_low", "ci_high", "unweighted", "grade")
+BLANKED = ("estimate", "se", "ci_low", "ci_high", "unweighted", "grade", "display")
 
 # The reliability rules' reason codes (analysis.reliability) in words, for people.
 _REASONS = (
@@ -352,6 +358,8 @@ _REASONS = (
     (re.compile(r"unreliable$"), lambda m: _("coefficient of variation of %(high)s or more",
                                              high="30 %")),
     (re.compile(r"not measured$"), lambda m: _("not measured")),
+    (re.compile(r"complementary$"),
+     lambda m: _("hidden so that a small cell cannot be worked out from the figures shown")),
 )
 
 
@@ -385,7 +393,7 @@ def run_rows(run: ScorecardRun) -> list[dict]:
         d = {k: getattr(r, k) for k in (
             "agency_code", "agency_name", "node", "level", "estimate", "se", "ci_low",
             "ci_high", "unweighted", "n", "n_effective", "status", "reason", "band",
-            "rank_median", "rank_low", "rank_high", "grade", "maximum")}
+            "rank_median", "rank_low", "rank_high", "grade", "maximum", "display")}
         if r.status == ScorecardStatus.SUPPRESSED:
             d.update(dict.fromkeys(BLANKED))
         d["label"] = str(labels.get(r.node, r.node))
@@ -409,7 +417,7 @@ EXPORT_COMPARISON = ("reference", "difference", "se", "p_value", "p_adjusted", "
 EXPORT_COLUMNS = ("agency_code", "agency_name", "node", "label", "level", "estimate", "se",
                   "ci_low", "ci_high", "unweighted", "n", "n_effective", "status", "reason",
                   "reason_text", "band", "rank_median", "rank_low", "rank_high", "grade",
-                  "maximum",
+                  "maximum", "display",
                   *(f"vs_{kind}_{k}" for kind in (ComparisonKind.CITY, ComparisonKind.PREVIOUS)
                     for k in EXPORT_COMPARISON))
 EXPORT_FORMATS = ("csv", "xlsx")

@@ -101,10 +101,14 @@ def _schemas() -> dict:
             "status": {"type": "string", "enum": ["reliable", "flagged", "suppressed"]},
             "reason": STRING, "reason_text": STRING, "band": _null(INTEGER),
             "rank_median": _null(NUMBER), "rank_low": _null(NUMBER),
-            "rank_high": _null(NUMBER), "grade": _null(STRING), "maximum": _null(NUMBER)},
+            "rank_high": _null(NUMBER), "grade": _null(STRING), "maximum": _null(NUMBER),
+            "display": _null(NUMBER)},
             description="One figure: an agency (``agency_code`` null: the city total) and an "
-                        "index node. A suppressed figure has estimate, se, ci_low, ci_high, "
-                        "unweighted and grade null and says why in ``reason``."),
+                        "index node. ``display`` is the rounded value graded, for an index "
+                        "that rounds (Circular 01/2018 Art. 15: indicators to one decimal, "
+                        "the total their sum), else null. A suppressed figure has estimate, "
+                        "se, ci_low, ci_high, unweighted, grade and display null and says why "
+                        "in ``reason``."),
         "ScorecardComparison": _obj({
             "kind": {"type": "string", "enum": ["city", "previous"]}, "node": STRING,
             "agency_code": STRING, "reference": NUMBER, "difference": NUMBER, "se": NUMBER,

@@ -9,7 +9,14 @@ import math
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from scorecard_data import csrf_on, csrf_token, demo_campaign, interview_data, run_page_html
+from scorecard_data import (
+    csrf_on,
+    csrf_token,
+    demo_campaign,
+    interview_data,
+    run_page_html,
+    vi_number,
+)
 
 from surveyapp.extensions import db as _db
 from surveyapp.models import BandTable, Organisation
@@ -174,6 +181,10 @@ def test_the_run_page_shows_grades_and_the_scaling(world, client, auth):
     assert "Các ngưỡng được xây dựng cho điểm tối đa 18" in html
     assert "Xuất sắc ≥ 6,667" in html  # 15 × 8 / 18
     assert "Thông tư 01/2018/TT-VPCP, Điều 15" in html
+    # the graded total is shown as Art. 15 rounds it, beside its maximum
+    city = next(r for r in run.rows if r.agency_code is None and r.level != "item")
+    assert 'data-testid="display"' in html
+    assert f"<strong>{vi_number(city.display, 1)}</strong> / " in html
 
 
 def test_the_band_table_page_stores_a_table_and_refuses_a_bad_one(world, app, client, auth):

@@ -107,6 +107,27 @@ def test_sipas_figures_equal_analysis_for_every_cell(world):
         AuditEvent.object_type == "scorecard_run")) >= 1
 
 
+def test_an_nchs_run_shows_the_korn_graubard_interval_it_judged(world):
+    from analysis.reliability import nchs_proportion
+
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="nchs"))
+    data, design = _independent_data(campaign, wrun)
+    result = compute_index(sipas_index(SIPAS_FACTORS), data, design, by="agency",
+                           include_total=True)
+    shown = {(r["agency_code"], r["node"]): r for r in scorecards.run_rows(run)
+             if r["estimate"] is not None}
+    assert shown
+    for r in result.rows:
+        row = shown.get((None if r.domain is None else r.domain_dict["agency"], r.node))
+        if row is None:
+            continue
+        kg = nchs_proportion(r.estimate, r.se, r.n, r.df_domain)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (float(kg.ci_low[0]), float(kg.ci_high[0])), rel=1e-9, abs=1e-12)
+        assert 0 <= row["ci_low"] <= row["estimate"] <= row["ci_high"] <= 1
+
+
 def test_tt01_points_equal_analysis(world):
     campaign, wrun = world
     run = scorecards.compute_scorecard(None, wrun, Options("tt01", min_n=5))
@@ -121,6 +142,28 @@ def test_tt01_points_equal_analysis(world):
         if math.isfinite(r.estimate):
             assert s.estimate == pytest.approx(r.estimate, rel=1e-9)
             assert s.se == pytest.approx(r.se, rel=1e-9, abs=1e-12)
+    # Art. 15: each indicator's mean points rounded half up to one decimal, the total the
+    # sum of the rounded indicators measured; that total is what the band table grades
+    def half_up(x):
+        return math.floor(x * 10 + 0.5 + 1e-9) / 10
+
+    by_domain: dict = {}
+    for r in result.rows:
+        by_domain.setdefault(None if r.domain is None else r.domain_dict["agency"], []).append(r)
+    for code, rows in by_domain.items():
+        items = [r for r in rows if r.level == "item" and math.isfinite(r.estimate)]
+        for r in items:
+            assert stored[(code, r.node)].display == half_up(r.estimate)
+        total = next(r for r in rows if r.level != "item")
+        assert stored[(code, total.node)].display == pytest.approx(
+            sum(half_up(r.estimate) for r in items), abs=1e-9)
+        top = stored[(code, total.node)]
+        assert run.bands is not None  # the default Art. 15 table, copied onto the run
+        if top.estimate is not None:
+            from analysis.indices import BandTable
+
+            assert top.grade == BandTable.from_dict(run.bands).classify(top.display,
+                                                                         top.maximum)
 
 
 def test_a_tiny_cell_is_suppressed_in_the_read_output(world):
