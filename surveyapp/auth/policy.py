@@ -232,15 +232,23 @@ def _field_manage(p: Principal, obj) -> bool:
     return p.system_admin or p.has_role(org, *FIELD_MANAGERS)
 
 
+def _own_field_work(p: Principal, obj) -> bool:
+    """The interviewer an interview (or an assignment) belongs to, while they still hold a
+    field role in its campaign's organisation: a user removed from the organisation, or a
+    token limited to another organisation, no longer works on it."""
+    return (p.user_id is not None and obj.interviewer_id == p.user_id
+            and p.has_role(obj.campaign.organisation_id, *FIELD_WORKERS))
+
+
 def _interview_view(p: Principal, interview) -> bool:
     org = interview.campaign.organisation_id
     return (p.system_admin or p.has_role(org, Role.ORG_ADMIN, Role.ANALYST, Role.SUPERVISOR)
-            or (p.user_id is not None and interview.interviewer_id == p.user_id))
+            or _own_field_work(p, interview))
 
 
 def _interview_correct(p: Principal, interview) -> bool:
     return (p.system_admin or p.has_role(interview.campaign.organisation_id, *FIELD_MANAGERS)
-            or (p.user_id is not None and interview.interviewer_id == p.user_id))
+            or _own_field_work(p, interview))
 
 
 def _interview_review(p: Principal, interview) -> bool:
@@ -249,7 +257,7 @@ def _interview_review(p: Principal, interview) -> bool:
 
 def _assignment_enter(p: Principal, assignment) -> bool:
     return (p.system_admin or p.has_role(assignment.campaign.organisation_id, *FIELD_MANAGERS)
-            or (p.user_id is not None and assignment.interviewer_id == p.user_id))
+            or _own_field_work(p, assignment))
 
 
 def _respondent_view(p: Principal, obj) -> bool:
@@ -260,7 +268,13 @@ def _respondent_view(p: Principal, obj) -> bool:
     campaign = obj.campaign
     if p.user_id is None or campaign.status != CampaignStatus.FIELDING.value:
         return False
-    if p.has_role(campaign.organisation_id, Role.SUPERVISOR) or obj.interviewer_id == p.user_id:
+    if p.has_role(campaign.organisation_id, Role.SUPERVISOR):
+        return True
+    # The interviewer only while holding a field role there: not once removed from the
+    # organisation, nor with a token limited to another one.
+    if not p.has_role(campaign.organisation_id, *FIELD_WORKERS):
+        return False
+    if obj.interviewer_id == p.user_id:
         return True
     assignment = getattr(obj, "assignment", None)  # an interview: its case's interviewer
     return assignment is not None and assignment.interviewer_id == p.user_id

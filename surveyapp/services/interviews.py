@@ -56,6 +56,7 @@ from ..models._types import MAX_ID, utcnow
 from ..models.codes import (
     AssignmentStatus,
     AuditAction,
+    CampaignStatus,
     ConflictStatus,
     Disposition,
     QuestionnaireVersionStatus,
@@ -81,6 +82,8 @@ MESSAGES = {
     "invalid": ("The submission is not valid", "Bài nộp không hợp lệ"),
     "not_object": ("The request body must be a JSON object",
                    "Nội dung yêu cầu phải là một đối tượng JSON"),
+    "too_deep": ("The request body is nested too deeply",
+                 "Nội dung yêu cầu lồng nhau quá nhiều cấp"),
     "uuid_missing": ("The interview UUID is required (created on the device when the "
                      "interview starts)",
                      "Bắt buộc có UUID của phiếu (tạo trên thiết bị khi bắt đầu phỏng vấn)"),
@@ -124,12 +127,24 @@ MESSAGES = {
               "Phiếu đã được sửa sau phiên bản mà bản sửa này bắt đầu từ đó"),
     "forbidden": ("You may not submit interviews for this assignment",
                   "Bạn không được nộp phiếu cho phân công này"),
+    "not_fielding": ("This survey is not in fieldwork (not started or already closed): "
+                     "interviews can no longer be submitted or corrected",
+                     "Cuộc khảo sát không ở giai đoạn thu thập thông tin (chưa bắt đầu hoặc đã "
+                     "kết thúc): không thể nộp hoặc sửa phiếu"),
 }
 
 
 def message(key: str, language: str) -> str:
     en, vi = MESSAGES[key]
     return en if language == "en" else vi
+
+
+class NotFielding(Exception):
+    """A 409: the campaign is not fielding, so no interview is stored or corrected."""
+
+    def __init__(self, language: str):
+        super().__init__(message("not_fielding", language))
+        self.error = message("not_fielding", language)
 
 
 class SubmissionInvalid(Exception):
@@ -228,6 +243,15 @@ class CampaignRef:
 
     id: int
     organisation_id: int
+    status: str  # CampaignStatus: interviews are stored only while fielding
+
+    @property
+    def fielding(self) -> bool:
+        return self.status == CampaignStatus.FIELDING.value
+
+    @classmethod
+    def of(cls, campaign: Campaign | CampaignRef) -> CampaignRef:
+        return cls(campaign.id, campaign.organisation_id, campaign.status)
 
 
 @dataclass(frozen=True)
@@ -237,6 +261,7 @@ class VersionRef:
     digest: str
     campaign_id: int | None
     organisation_id: int | None
+    campaign_status: str | None
     # Its campaign takes walk-in interviews: it has no locked sample (see _walk_in_allowed).
     walk_in_allowed: bool = False
 
@@ -281,6 +306,7 @@ def _compiled(version: VersionRef):
 _VERSION_REF = (
     select(QuestionnaireVersion.id, QuestionnaireVersion.status, QuestionnaireVersion.digest,
            Questionnaire.campaign_id, Campaign.organisation_id,
+           Campaign.status.label("campaign_status"),
            exists().where(SamplingPlan.campaign_id == Questionnaire.campaign_id,
                           SamplingPlan.status == SamplingPlanStatus.LOCKED.value)
            .label("sample_locked"))
@@ -296,7 +322,8 @@ def _version_ref(version_id: int) -> VersionRef | None:
     if row is None:
         return None
     return VersionRef(row.id, row.status == QuestionnaireVersionStatus.FROZEN.value, row.digest,
-                      row.campaign_id, row.organisation_id, not row.sample_locked)
+                      row.campaign_id, row.organisation_id, row.campaign_status,
+                      not row.sample_locked)
 
 
 def _assignment(assignment_id: int) -> Assignment | None:
@@ -333,12 +360,17 @@ def _finite(value: Any) -> bool:
 
 
 def _may_work_on(p: Principal, campaign, assignment: Assignment | None) -> bool:
-    """The assignment's interviewer, or a supervisor/administrator of the organisation."""
+    """The assignment's interviewer, or a supervisor/administrator of the organisation.
+
+    The interviewer only while holding a field role in the campaign's organisation: not once
+    removed from it, nor with a token limited to another organisation."""
     if p.system_admin or p.has_role(campaign.organisation_id, *REVIEW_ROLES):
         return True
+    if not p.has_role(campaign.organisation_id, *FIELD_ROLES):
+        return False
     if assignment is not None:
         return p.user_id is not None and assignment.interviewer_id == p.user_id
-    return p.has_role(campaign.organisation_id, Role.INTERVIEWER)
+    return True
 
 
 def _walk_in_allowed(campaign: CampaignRef) -> bool:
@@ -406,11 +438,12 @@ def read_submission(p: Principal, data: Any, language: str, *,
     # The campaign: the interview's, the assignment's, or (walk-in) the questionnaire's.
     campaign = None
     if interview is not None:
-        campaign = CampaignRef(interview.campaign.id, interview.campaign.organisation_id)
+        campaign = CampaignRef.of(interview.campaign)
     elif assignment is not None:
-        campaign = CampaignRef(assignment.campaign.id, assignment.campaign.organisation_id)
+        campaign = CampaignRef.of(assignment.campaign)
     elif version is not None and version.campaign_id is not None:
-        campaign = CampaignRef(version.campaign_id, version.organisation_id)
+        campaign = CampaignRef(version.campaign_id, version.organisation_id,
+                               version.campaign_status)
     if campaign is not None:
         # 403 before 422: may the caller work on this campaign / assignment at all?
         if not _may_work_on(p, campaign, assignment if interview is None
@@ -547,7 +580,8 @@ def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Ou
     try:
         with single_statements():
             s = read_submission(p, data, language)
-            _insert_new(s, actor)
+            if s.campaign.fielding:
+                _insert_new(s, actor)
     except IntegrityError:
         db.session.rollback()
         existing = _find(s.uuid)
@@ -558,6 +592,13 @@ def submit_interview(p: Principal, actor, data: Any, language: str = "vi") -> Ou
                 raise SubmissionInvalid({"assignment_id": message("assignment_taken",
                                                                   language)}, language) from None
             raise
+        return _resend_or_conflict(p, actor, existing, s, data, language)
+    if not s.campaign.fielding:
+        # Nothing is stored outside fieldwork; a resend of what was stored before answers
+        # as always (the device learns that it arrived).
+        existing = _find(s.uuid)
+        if existing is None or existing.campaign_id != s.campaign.id:
+            raise NotFielding(language)
         return _resend_or_conflict(p, actor, existing, s, data, language)
     # Only now, after the commit, the receipt goes out.
     return Outcome(201, {"uuid": s.uuid, "receipt": s.receipt, "version": 1})
@@ -698,6 +739,9 @@ def _resend_or_conflict(p: Principal, actor, interview: Interview, s: Submission
     for version in interview.versions:
         if version.content_sha256 == s.receipt:
             return Outcome(200, _receipt_body(interview.uuid, version))
+    if interview.campaign.status != CampaignStatus.FIELDING.value:
+        # A kept conflict would take the interview out of the approved data.
+        raise NotFielding(language)
     conflict = _keep_conflict(actor, interview, s, data)
     return Outcome(409, {"error": message("conflict", language), "conflict_id": conflict})
 
@@ -741,11 +785,13 @@ def _keep_conflict(actor, interview: Interview, s: Submission, data) -> int:
 
 def correct_interview(p: Principal, actor, interview: Interview, data: Any,
                       language: str = "vi") -> Outcome:
-    """PUT /api/v1/interviews/<uuid>: a new version from ``base_version``, or 409 if stale."""
+    """PUT /api/v1/interviews/<uuid>: a new version from ``base_version``, or 409 if stale
+    or if the campaign is not fielding (a correction after fieldwork would take an approved
+    interview out of the data behind published figures)."""
     s = read_submission(p, data, language, interview=interview)
     base = _base_version(data, language)
     interview_uuid, interview_id = interview.uuid, interview.id
-    if base == interview.version:
+    if base == interview.version and s.campaign.fielding:
         previous = interview.current
         try:
             _add_version(interview, s, actor, base + 1, previous, base)
@@ -772,6 +818,8 @@ def correct_interview(p: Principal, actor, interview: Interview, data: Any,
                       if v.number == base + 1 and v.base_version == base), None)
     if following is not None and following.content_sha256 == s.receipt:
         return Outcome(200, _receipt_body(interview_uuid, following))
+    if not s.campaign.fielding:
+        raise NotFielding(language)
     return Outcome(409, {"error": message("stale", language), "current_version":
                          interview.version})
 
@@ -814,6 +862,10 @@ def review_interview(actor, interview: Interview, action: str, comment: str,
         raise InvalidTransition(_("Resolve the conflicting submission first."))
     if interview.status != ReviewStatus.SUBMITTED.value:
         raise InvalidTransition(_("Only an interview waiting for review can be reviewed."))
+    if action == "return" and interview.campaign.status != CampaignStatus.FIELDING.value:
+        # Its interviewer could no longer correct it: approve or reject it instead.
+        raise InvalidTransition(_("The survey is no longer in fieldwork: an interview cannot "
+                                  "be returned for correction; approve or reject it."))
     if seen_version is not None and seen_version != interview.version:
         raise Conflict(_("The interview was corrected while you were reviewing it; "
                          "please look at the new version."))

@@ -36,7 +36,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.policy import Principal, principal_for_user
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import InvalidTransition, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..importers.responses import (
     ColumnPlan,
@@ -56,7 +56,14 @@ from ..models import (
     SamplingCase,
 )
 from ..models._types import utcnow
-from ..models.codes import AssignmentStatus, AuditAction, Disposition, ReviewStatus, Role
+from ..models.codes import (
+    AssignmentStatus,
+    AuditAction,
+    CampaignStatus,
+    Disposition,
+    ReviewStatus,
+    Role,
+)
 from ..quality.flags import respondent_key, restore_leading_zero
 from . import audit, interviews, respondent_keys
 from .registry import upload_messages
@@ -137,6 +144,11 @@ def parse_mapping(text: str | bytes | None) -> dict[str, str]:
 # ---- reading the file ---------------------------------------------------------------------
 
 def _version_of(campaign: Campaign):
+    if campaign.status != CampaignStatus.FIELDING.value:
+        # As the submission API: no new interview outside fieldwork.
+        raise InvalidTransition(_("This survey is not in fieldwork (not started or already "
+                                  "closed): responses can be imported only while it is "
+                                  "fielding."))
     if campaign.questionnaire_version_id is None:
         raise ValidationFailed(_("This campaign has no questionnaire version to import "
                                  "responses into."))
@@ -202,8 +214,7 @@ def preview_import(campaign: Campaign, filename: str, data: bytes,
     table = _read(filename, data)
     questions = _answerable(compiled)
     plan = plan_columns(table.headers, questions, mapping)
-    locked = not interviews._walk_in_allowed(interviews.CampaignRef(campaign.id,
-                                                                    campaign.organisation_id))
+    locked = not interviews._walk_in_allowed(interviews.CampaignRef.of(campaign))
     return {"rows": len(table.rows), "headers": table.headers, "plan": plan.to_dict(),
             "problems": [p.to_dict() for p in _column_problems(plan, questions, locked)],
             "sample": [[_shown(r.get(h, "")) for h in table.headers] for r in table.rows[:rows]]}
@@ -237,7 +248,7 @@ class _ImportLookups(interviews.Lookups):
     """read_submission's look-ups answered from rows loaded once for the whole file."""
 
     def __init__(self, campaign: Campaign, version):
-        self.campaign_ref = interviews.CampaignRef(campaign.id, campaign.organisation_id)
+        self.campaign_ref = interviews.CampaignRef.of(campaign)
         self.version_ref = version
         self.walk_in = interviews._walk_in_allowed(self.campaign_ref)
         self.assignments: dict[int, _AssignmentRef] = {}

@@ -320,9 +320,12 @@ def _field_write(summary: str, description: str, body: str, ok: dict, conflict: 
                                "missing or stale."),
                  "401": {"$ref": "#/components/responses/Unauthorized"},
                  "403": {"$ref": "#/components/responses/Forbidden"},
-                 "409": _error("Conflict.", conflict),
-                 "422": _error("The payload is not valid: a message per field.",
-                               "FieldErrors")}
+                 "409": {"description": "Conflict (see above), or the survey is not in "
+                                        "fieldwork (not started or closed): nothing stored.",
+                         "content": {JSON: {"schema": {"anyOf": [_ref(conflict),
+                                                                 _ref("Error")]}}}},
+                 "422": _error("The payload is not valid (a message per field), or it is "
+                               "not a JSON object or is nested too deeply.", "FieldErrors")}
     responses |= extra or {}
     return {"tags": ["field"], "summary": summary, "description": description +
             f"\n\nToken scope: `{TokenScope.INTERVIEWS_WRITE}`. Checked in this order: "

@@ -66,7 +66,7 @@ def _labels() -> dict:
 def index():
     """My assignments (returned ones first) and, for supervisors, the campaigns they manage."""
     p = current_principal()
-    rows = assignment_service.my_assignments(p.user_id)
+    rows = assignment_service.my_assignments(p)
     return render_template("field/index.html", rows=rows,
                            summaries={a.id: assignment_service.assignment_summary(a)
                                       for a in rows},
