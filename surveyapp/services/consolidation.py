@@ -4,8 +4,10 @@ Everything here is read from the frozen snapshots of accepted (or published) ver
 never from an organisation's interviews or runs. ``consolidate`` gives, per agency, each
 organisation's headline index with its CI side by side, and, for every indicator (index,
 method version and node) that two or more organisations measured, one table of agencies ×
-organisations. ``export_xlsx`` writes the office's yearly or quarterly report (Decision
-104/2024 Art. 12): the packages, the side-by-side table and the shared indicators.
+the package versions and surveys that measured it (an organisation may bring two: two
+surveys or two years; each column is named by organisation, year, version and survey).
+``export_xlsx`` writes the office's yearly or quarterly report (Decision 104/2024 Art. 12):
+the packages, the side-by-side table and the shared indicators.
 """
 
 from __future__ import annotations
@@ -45,9 +47,29 @@ def _cell(row: dict) -> dict:
     return {k: row.get(k) for k in ("estimate", "ci_low", "ci_high", "n", "status", "reason")}
 
 
+def _source_label(organisation: str, year, number, survey_title: str) -> str:
+    """Who measured it, in which year, version and survey: a column's readable name."""
+    return " — ".join([organisation, str(year), _("version %(n)s", n=number), survey_title])
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """The labels, a repeated one numbered (#2, #3, …) so that each names one column."""
+    taken: set[str] = set()
+    out = []
+    for label in labels:
+        candidate, k = label, 1
+        while candidate in taken:
+            k += 1
+            candidate = f"{label} #{k}"
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
 @dataclass
 class Column:
-    """One organisation's headline index of one survey."""
+    """One organisation's headline index of one survey of one package version. ``key``
+    (version id and survey key) identifies it; ``header`` is its unique readable name."""
 
     key: str
     version: PackageVersion
@@ -57,22 +79,30 @@ class Column:
     node: str
     node_label: str
     confidence_level: float | None
+    year: int | None = None
+    header: str = ""
 
 
 def _columns(versions: list[PackageVersion]) -> list[Column]:
     cols = []
     for v in versions:
+        package = v.snapshot["package"]
         for s in v.snapshot.get("surveys", []):
             report = s.get("report") or {}
             run = s.get("scorecard_run") or {}
             cols.append(Column(
                 key=f"{v.id}:{s['key']}", version=v,
-                organisation=v.snapshot["package"]["organisation"]["name"],
+                organisation=package["organisation"]["name"],
                 survey_title=s["campaign"]["title"],
                 index_label=(report.get("scorecard_run") or {}).get("index_label")
                 or run.get("index_key", ""),
                 node=report.get("rank_node") or "", node_label=report.get("rank_label") or "",
-                confidence_level=run.get("confidence_level")))
+                confidence_level=run.get("confidence_level"), year=package.get("year")))
+    headers = _unique([" — ".join([_source_label(c.organisation, c.year, c.version.number,
+                                                 c.survey_title), c.node_label])
+                       for c in cols])
+    for c, header in zip(cols, headers, strict=True):
+        c.header = header
     return cols
 
 
@@ -91,26 +121,43 @@ def _agency_rows(versions: list[PackageVersion], cols: list[Column]) -> list[dic
 
 
 def _shared_indicators(versions: list[PackageVersion]) -> list[dict]:
-    """Indicators (index key, method version, node) measured by two organisations or more."""
+    """Indicators (index key, method version, node) measured by two organisations or more.
+    Each group's ``sources`` are the (package version, survey) pairs that measured it — an
+    organisation may bring several (two surveys, two years) — and each agency's ``cells``
+    are keyed by the source's ``key``."""
     groups: dict[tuple, dict] = {}
     for v in versions:
-        org = v.snapshot["package"]["organisation"]
+        package = v.snapshot["package"]
+        org = package["organisation"]
+        titles = {s.get("key"): (s.get("campaign") or {}).get("title", "")
+                  for s in v.snapshot.get("surveys", [])}
         for code, agency in v.snapshot.get("agencies", {}).items():
             for r in agency.get("results", []):
                 key = (r.get("index_key"), r.get("method_version"), r.get("node"))
                 g = groups.setdefault(key, {
                     "index_key": key[0], "method_version": key[1], "node": key[2],
                     "label": r.get("label") or key[2], "level": r.get("level"),
-                    "organisations": {}, "agencies": {}})
+                    "organisations": {}, "sources": {}, "agencies": {}})
                 g["organisations"][org["id"]] = org["name"]
+                source = f"{v.id}:{r.get('survey')}"
+                g["sources"].setdefault(source, {
+                    "key": source, "organisation": org["name"], "year": package.get("year"),
+                    "version": v.number, "survey_title": titles.get(r.get("survey"), "")})
                 a = g["agencies"].setdefault(code, {"code": code, "name": agency["name"],
                                                     "cells": {}})
-                a["cells"][org["id"]] = _cell(r)
+                a["cells"][source] = _cell(r)
     shared = []
     for g in groups.values():
         if len(g["organisations"]) < 2:
             continue
         g["organisations"] = sorted(g["organisations"].items(), key=lambda o: o[1])
+        sources = sorted(g["sources"].values(), key=lambda o: (
+            o["organisation"], o["year"] or 0, o["version"], o["survey_title"], o["key"]))
+        labels = _unique([_source_label(o["organisation"], o["year"], o["version"],
+                                        o["survey_title"]) for o in sources])
+        for o, label in zip(sources, labels, strict=True):
+            o["label"] = label
+        g["sources"] = sources
         g["agencies"] = sorted(g["agencies"].values(), key=lambda a: (a["name"], a["code"]))
         shared.append(g)
     shared.sort(key=lambda g: (g["index_key"] or "", LEVEL_ORDER.get(g["level"], 3),
@@ -202,32 +249,33 @@ def export_xlsx(year: int, period: str = "year") -> bytes:
     data = consolidate(year, versions)
     h_agency, h_code = _("Agency"), _("Code")
     side_headers = [h_code, h_agency]
+    lower, upper = _("lower bound"), _("upper bound")
     for c in data["columns"]:
-        base = f"{c.organisation} — {c.node_label}"
-        side_headers += [base, f"{base}: {_('lower bound')}", f"{base}: {_('upper bound')}",
-                         f"{base}: n"]
+        side_headers += [c.header, f"{c.header}: {lower}", f"{c.header}: {upper}",
+                         f"{c.header}: n"]
     side_rows = []
     for a in data["agencies"]:
         row = {h_code: a["code"], h_agency: a["name"]}
-        for c, (est, lo, hi, n) in zip(data["columns"],
-                                       (_ci(a["cells"].get(c.key)) for c in data["columns"]),
-                                       strict=True):
-            base = f"{c.organisation} — {c.node_label}"
-            row.update({base: est, f"{base}: {_('lower bound')}": lo,
-                        f"{base}: {_('upper bound')}": hi, f"{base}: n": n})
+        for c in data["columns"]:
+            est, lo, hi, n = _ci(a["cells"].get(c.key))
+            row.update({c.header: est, f"{c.header}: {lower}": lo,
+                        f"{c.header}: {upper}": hi, f"{c.header}: n": n})
         side_rows.append(row)
-    h_indicator, h_index = _("Indicator"), _("Index")
-    shared_headers = [h_index, h_indicator, h_code, h_agency, h_org, _("Estimate"),
-                      _("lower bound"), _("upper bound"), "n"]
+    h_indicator, h_index, h_survey = _("Indicator"), _("Index"), _("Survey")
+    h_estimate = _("Estimate")
+    shared_headers = [h_index, h_indicator, h_code, h_agency, h_org, h_year, h_version,
+                      h_survey, h_estimate, lower, upper, "n"]
     shared_rows = []
     for g in data["shared"]:
         for a in g["agencies"]:
-            for org_id, org_name in g["organisations"]:
-                est, lo, hi, n = _ci(a["cells"].get(org_id))
+            for o in g["sources"]:
+                est, lo, hi, n = _ci(a["cells"].get(o["key"]))
                 shared_rows.append({h_index: f"{g['index_key']} ({g['method_version']})",
                                     h_indicator: g["label"], h_code: a["code"],
-                                    h_agency: a["name"], h_org: org_name, _("Estimate"): est,
-                                    _("lower bound"): lo, _("upper bound"): hi, "n": n})
+                                    h_agency: a["name"], h_org: o["organisation"],
+                                    h_year: o["year"], h_version: o["version"],
+                                    h_survey: o["survey_title"], h_estimate: est,
+                                    lower: lo, upper: hi, "n": n})
     return tabular.to_workbook([(title, list_headers, listing),
                                 (_("By agency"), side_headers, side_rows),
                                 (_("Shared indicators"), shared_headers, shared_rows)])

@@ -23,6 +23,7 @@ from ..models._types import utcnow
 from . import mailer
 
 PER_PAGE = 30
+MAX_PAGE = 10**6  # far past any real list; keeps the OFFSET inside every database's integer
 
 
 def notify(user_ids: list[int], kind: str, version: PackageVersion | None, actor: User | None,
@@ -67,9 +68,11 @@ def unread_count(user_id: int) -> int:
 
 
 def list_for(user_id: int, page: int = 1):
-    """A page of the user's notifications, newest first."""
+    """A page of the user's notifications, newest first. ``page`` is bounded to 1 to
+    ``MAX_PAGE``; a page past the end is empty (as on the audit log and in the API)."""
     query = (select(Notification).where(Notification.user_id == user_id)
              .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    page = min(max(page, 1), MAX_PAGE)
     return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 

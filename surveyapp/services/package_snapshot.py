@@ -6,8 +6,9 @@ the package's identity, each survey with its scorecard run and the annual report
 printable report are rendered from), the results per agency and for the city, and the
 organisation's findings and recommendations. ``freeze`` stores it on submission with the
 SHA-256 of its RFC 8785 canonical bytes and the same digest per part; ``verify`` checks a
-stored snapshot against both, and against a recomputation from the stored runs, naming each
-part that differs (``package``, ``surveys/c12``, ``agencies/SO-TP``, …).
+stored snapshot against both — that alone decides whether it is intact — and, as information
+only, compares it with a recomputation from today's data, naming each part that differs
+(``package``, ``surveys/c12``, ``agencies/SO-TP``, …).
 """
 
 from __future__ import annotations
@@ -183,8 +184,24 @@ class Difference(NamedTuple):
 
 
 class Verification(NamedTuple):
+    """``ok``: the stored snapshot is intact — its canonical SHA-256 is the digest stored at
+    submission and each part's SHA-256 the part digest stored then. ``differences``: first
+    the parts that break this (``against="digest"``: ``altered``), then, as information only,
+    the parts in which a recomputation from today's data differs from the stored snapshot
+    (``against="recomputation"``: ``since_submission``). The recomputation reads live rows —
+    organisation and campaign names, people's names, interviews, the newest runs of earlier
+    campaigns — so a harmless edit after submission shows there; it never makes ``ok`` false."""
+
     ok: bool
     differences: list[Difference]
+
+    @property
+    def altered(self) -> list[Difference]:
+        return [d for d in self.differences if d.against == "digest"]
+
+    @property
+    def since_submission(self) -> list[Difference]:
+        return [d for d in self.differences if d.against == "recomputation"]
 
 
 def _compare(stored: dict[str, str], current: dict[str, str], against: str,
@@ -203,10 +220,11 @@ def _compare(stored: dict[str, str], current: dict[str, str], against: str,
 
 
 def verify(version: PackageVersion) -> Verification:
-    """Is the stored snapshot intact? (1) its canonical SHA-256 against the stored digest —
-    when they differ, the parts whose digests differ from those stored at submission are
-    named; (2) the stored snapshot against a recomputation from the version's stored runs
-    and texts, part by part."""
+    """Is the stored snapshot intact? (1) Its canonical SHA-256 against the stored digest,
+    and each part's SHA-256 against the part digests stored at submission: only this
+    decides ``ok`` (the parts that differ are named; ``snapshot`` when only the whole
+    digest does). (2) As information, the stored snapshot against a recomputation from the
+    version's runs and texts as they are now, part by part (see ``Verification``)."""
     if version.snapshot is None or version.digest is None:
         return Verification(False, [Difference("snapshot", "digest",
                                                _("this version has not been submitted"))])
@@ -217,12 +235,14 @@ def verify(version: PackageVersion) -> Verification:
         intact = digest(stored) == version.digest
     except (NotCanonicalisable, AttributeError, TypeError):
         current_parts, intact = {}, False
-    if not intact:
-        named = _compare(version.part_digests or {}, current_parts, "digest",
-                         _("differs from the digest stored at submission"))
-        differences.extend(named or [Difference("snapshot", "digest",
-                                                _("its SHA-256 differs from the stored "
-                                                  "digest"))])
+    named = _compare(version.part_digests, current_parts, "digest",
+                     _("differs from the digest stored at submission")) \
+        if version.part_digests else []
+    differences.extend(named)
+    if not intact and not named:
+        differences.append(Difference("snapshot", "digest",
+                                      _("its SHA-256 differs from the stored digest")))
+    ok = not differences
     try:
         again = part_digests(build_snapshot(version))
     except DomainError as exc:
@@ -231,5 +251,5 @@ def verify(version: PackageVersion) -> Verification:
                                         detail=exc.message)))
     else:
         differences.extend(_compare(current_parts, again, "recomputation",
-                                    _("differs from a recomputation from the stored runs")))
-    return Verification(not differences, differences)
+                                    _("differs from a recomputation from today's data")))
+    return Verification(ok, differences)
