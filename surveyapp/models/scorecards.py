@@ -100,6 +100,9 @@ class ScorecardRow(db.Model):
     maximum: Mapped[float | None] = mapped_column(Float)  # largest attainable value
     # the rounded value graded, for indices that round for display (Circular 01 Art. 15)
     display: Mapped[float | None] = mapped_column(Float)
+    # an item's unweighted "not applicable" / "don't know" answers, left out of its estimate
+    na: Mapped[int | None] = mapped_column(Integer)
+    dk: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[ScorecardRun] = relationship(back_populates="rows")
 

@@ -300,7 +300,8 @@ def compute_scorecard(actor, weight_run: WeightRun, options: Options) -> Scoreca
             rank_low=None if rank is None else rank[1],
             rank_high=None if rank is None else rank[2],
             grade=r.band, maximum=_finite(r.maximum),
-            display=None if index.display_decimals is None else _finite(r.display)))
+            display=None if index.display_decimals is None else _finite(r.display),
+            na=r.na, dk=r.dk))
     # thousands of rows (300 agencies x 31 nodes): one executemany, not one ORM object each
     db.session.execute(insert(ScorecardRow), stored)
     for c in compared:
@@ -393,7 +394,7 @@ def run_rows(run: ScorecardRun) -> list[dict]:
         d = {k: getattr(r, k) for k in (
             "agency_code", "agency_name", "node", "level", "estimate", "se", "ci_low",
             "ci_high", "unweighted", "n", "n_effective", "status", "reason", "band",
-            "rank_median", "rank_low", "rank_high", "grade", "maximum", "display")}
+            "rank_median", "rank_low", "rank_high", "grade", "maximum", "display", "na", "dk")}
         if r.status == ScorecardStatus.SUPPRESSED:
             d.update(dict.fromkeys(BLANKED))
         d["label"] = str(labels.get(r.node, r.node))
@@ -417,7 +418,7 @@ EXPORT_COMPARISON = ("reference", "difference", "se", "p_value", "p_adjusted", "
 EXPORT_COLUMNS = ("agency_code", "agency_name", "node", "label", "level", "estimate", "se",
                   "ci_low", "ci_high", "unweighted", "n", "n_effective", "status", "reason",
                   "reason_text", "band", "rank_median", "rank_low", "rank_high", "grade",
-                  "maximum", "display",
+                  "maximum", "display", "na", "dk",
                   *(f"vs_{kind}_{k}" for kind in (ComparisonKind.CITY, ComparisonKind.PREVIOUS)
                     for k in EXPORT_COMPARISON))
 EXPORT_FORMATS = ("csv", "xlsx")

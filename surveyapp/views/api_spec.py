@@ -102,11 +102,13 @@ def _schemas() -> dict:
             "reason": STRING, "reason_text": STRING, "band": _null(INTEGER),
             "rank_median": _null(NUMBER), "rank_low": _null(NUMBER),
             "rank_high": _null(NUMBER), "grade": _null(STRING), "maximum": _null(NUMBER),
-            "display": _null(NUMBER)},
+            "display": _null(NUMBER), "na": _null(INTEGER), "dk": _null(INTEGER)},
             description="One figure: an agency (``agency_code`` null: the city total) and an "
                         "index node. ``display`` is the rounded value graded, for an index "
                         "that rounds (Circular 01/2018 Art. 15: indicators to one decimal, "
-                        "the total their sum), else null. A suppressed figure has estimate, "
+                        "the total their sum), else null. ``na`` / ``dk``: an item's "
+                        "unweighted counts of not-applicable and don't-know answers, left "
+                        "out of its estimate (null for dimensions). A suppressed figure has estimate, "
                         "se, ci_low, ci_high, unweighted, grade and display null and says why "
                         "in ``reason``."),
         "ScorecardComparison": _obj({

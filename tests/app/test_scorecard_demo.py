@@ -143,6 +143,7 @@ def test_the_demo_weighting_run_scorecard_and_ranking_are_shown(demo_run, client
         row = html.split(f'data-testid="agency-{r.agency_code}"', 1)[1].split("</tr>", 1)[0]
         assert vi_number(r.estimate) in row  # the figure
         assert f"[{vi_number(r.ci_low)}; {vi_number(r.ci_high)}]" in row  # its interval
+        assert f"không trọng số {vi_number(r.unweighted)}" in row  # unweighted beside it
         assert f"{r.rank_median:.0f} ({r.rank_low:.0f}–{r.rank_high:.0f})" in row  # its rank
         assert f"Nhóm {r.band + 1}" in row  # its band
     total = next(r for r in run.rows if r.node == "SIPAS" and r.agency_code is None)

@@ -82,6 +82,7 @@ def test_sipas_figures_equal_analysis_for_every_cell(world):
         key = (None if r.domain is None else r.domain_dict["agency"], r.node)
         s = stored[key]
         assert s.level == r.level and s.n == r.n
+        assert (s.na, s.dk) == (r.na, r.dk)  # an item's na/dk counted (None for dimensions)
         for name in ("estimate", "se", "ci_low", "ci_high", "unweighted", "n_effective"):
             want = getattr(r, name)
             got = getattr(s, name)
