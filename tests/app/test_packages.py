@@ -462,7 +462,8 @@ def test_notifications_bell_list_and_reading(app, ids, client, auth):
         package_workflow.transition(_user("phantich"), version, "internal_review")
         vid = version.id
         nid = _db.session.scalar(sa.select(Notification.id).where(
-            Notification.user_id == _user("mttq.admin").id))
+            Notification.user_id == _user("mttq.admin").id,
+            Notification.package_version_id == vid))
     _as(auth, "mttq.admin")
     assert 'data-testid="unread-count">1<' in client.get("/").get_data(as_text=True)
     assert "rà soát nội bộ" in client.get("/notifications/").get_data(as_text=True)

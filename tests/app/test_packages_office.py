@@ -185,7 +185,8 @@ def test_notifications_are_e_mailed_when_an_smtp_server_is_configured(app, ids, 
             submissions.add_survey(_user("phantich"), version, w["campaign"].id, w["run"].id)
             _steps(version.id, ("phantich", "internal_review"))
             n = _db.session.scalar(sa.select(Notification).where(
-                Notification.user_id == _user("mttq.admin").id))
+                Notification.user_id == _user("mttq.admin").id,
+                Notification.package_version_id == version.id))
             assert n.emailed_at is not None
             job = _db.session.scalar(sa.select(Job).where(Job.kind == "notification_mail"))
             assert job.status == "done" and job.result == {"sent": 1}
@@ -207,7 +208,8 @@ def test_without_an_smtp_server_nothing_is_mailed(app, ids):
         _steps(version.id, ("phantich", "internal_review"))
         assert _db.session.scalar(sa.select(sa.func.count(Job.id)).where(
             Job.kind == "notification_mail")) == 0
-        assert _db.session.scalar(sa.select(Notification.emailed_at)) is None
+        assert _db.session.scalars(sa.select(Notification.emailed_at).where(
+            Notification.package_version_id == version.id)).all() == [None]
 
 
 def test_an_unreachable_smtp_server_fails_the_mail_job_not_the_step(app, ids):
