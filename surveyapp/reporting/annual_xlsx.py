@@ -29,6 +29,12 @@ CHART_ROW = 18   # px of chart height per agency
 MAX_CHART = 4000  # px: a chart taller than this is no longer readable anyway
 
 
+
+def _why(cell: dict) -> str:
+    """Why a figure is flagged or not shown, in the report's language (the stored reason
+    codes such as "n<5; caution" only where no words were given)."""
+    return cell.get("reason_text") or cell.get("reason") or ""
+
 def _sheet_name(label: str, taken: set[str]) -> str:
     """Excel's rules: at most 31 characters, none of []:*?/\\, unique (case-insensitive)."""
     base = re.sub(r"[\[\]:*?/\\]", " ", label).strip()[:31] or "Sheet"
@@ -307,7 +313,7 @@ def _scorecard(b: _Book) -> None:
             label = b.status(status)
             if status in ("flagged", "suppressed") and cell.get("reason"):
                 ws.write_string(row, c0 + 4, label)
-                ws.write_comment(row, c0 + 4, cell["reason"])
+                ws.write_comment(row, c0 + 4, _why(cell))
             else:
                 ws.write_string(row, c0 + 4, label)
         rank = a.get("rank")
@@ -396,7 +402,7 @@ def _dimension(b: _Book, dim_node: dict, items: list[dict]) -> None:
             else:
                 ws.write_number(row, 2 + j, v, f[style])
         ws.write_string(row, 8, b.status(cell.get("status")))
-        ws.write_string(row, 9, cell.get("reason") or "")
+        ws.write_string(row, 9, _why(cell))
         if cell.get("estimate") is not None and cell.get("ci_high") is not None:
             ws.write_number(row, 10, cell["ci_high"] - cell["estimate"], f["est"])
             ws.write_number(row, 11, cell["estimate"] - cell["ci_low"], f["est"])

@@ -261,6 +261,10 @@ def test_suppressed_cells_are_blank_in_the_workbook_and_the_page(world):
     rows = _sheet_rows(wb["Bảng điểm"])
     line = next(x for x in rows if x[0] == hidden[0].agency_code)
     assert line[2:5] == [None, None, None] and line[6] == "Không công bố"
+    # the reason in words, in the report's language, on the dimension sheets
+    notes = {c for name in wb.sheetnames[3:] for row in wb[name].iter_rows(values_only=True)
+             for c in row if isinstance(c, str)}
+    assert "ít hơn 1000 người trả lời" in notes and "n<1000" not in notes
     html = _file(report, "html").decode()
 
     def vi(x):
