@@ -41,12 +41,21 @@ def format_date(value) -> str:
     return str(value)
 
 
+def reason_words(reason: str | None) -> str:
+    """A stored reliability/suppression reason ("n<5; caution") in the reader's words; for
+    frozen snapshots, which keep the codes whatever the language."""
+    from .services.scorecards import reason_text
+
+    return reason_text(reason or "")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     app.json.ensure_ascii = False  # UTF-8 end to end: Vietnamese in JSON as text, not \u escapes
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["dmy"] = format_date
+    app.jinja_env.filters["reason_words"] = reason_words
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     app.jinja_env.globals.update(role_label=role_label, status_label=status_label,

@@ -292,3 +292,13 @@ def test_a_modified_stored_snapshot_is_detected_by_the_check_page_and_the_export
     data = json.loads(client.get("/api/v1/published/2024/open-data.json").get_data())
     package = data["packages"][0]
     assert hashlib.sha256(jcs(package["snapshot"]).encode()).hexdigest() != package["digest"]
+
+
+def test_the_package_page_gives_a_hidden_figures_reason_in_words(app, client, auth,
+                                                                 tiny_cells_id):
+    # the frozen snapshot keeps the reason codes ("n<10"); the page reads them in words
+    auth.login("phantich", "demo-analyst-2024")
+    page = client.get(f"/packages/{tiny_cells_id}").get_data(as_text=True)
+    reasons = re.findall(r'data-testid="suppressed-reason">([^<]*)<', page)
+    assert " ít hơn 10 người trả lời" in reasons
+    assert not any(code in page for code in ("n&lt;10", "n<10", "n_eff&lt;", "n_eff<"))
