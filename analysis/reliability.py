@@ -367,8 +367,8 @@ def _determined(equations: np.ndarray, unknown: list[int], cell: int) -> bool:
 
 
 def complementary_suppression(result, protected, shown) -> set[int]:
-    """Rows to hide besides the shown ones' complement so that no protected row can be
-    worked out from what is shown.
+    """The further rows to hide so that no protected (hidden) row can be worked out from
+    the rows shown.
 
     A dimension is a known linear combination of its measured items and the overall index
     of its dimensions (:mod:`analysis.indices`), so a small cell hidden alone is often the
@@ -378,8 +378,9 @@ def complementary_suppression(result, protected, shown) -> set[int]:
     While a protected row is disclosed, one more shown row is hidden, chosen to keep the
     most useful figures (items before dimensions before the overall index, then the
     smallest ``n``): the first below the overall index that hides it on its own, else the
-    first of its relations; the overall index is hidden only when nothing else protects. Relations across domains (the city total from the
-    agencies) are not exact with unpublished weight totals and are not used.
+    first of its relations; the overall index is hidden only when nothing else protects.
+    Relations across domains (the city total from the agencies) are not exact without the
+    unpublished weight totals and are not used.
 
     Parameters
     ----------
@@ -476,7 +477,8 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
     """
     if rule not in ("auto", "nchs", "cv"):
         raise DataError('rule must be "auto", "nchs" or "cv"')
-    rows = [r for r in result.rows if r.level in levels]
+    positions = [i for i, r in enumerate(result.rows) if r.level in levels]
+    rows = [result.rows[i] for i in positions]
     share = [abs(r.minimum) < 1e-12 and abs(r.maximum - 1) < 1e-12 for r in rows]
     if rule == "nchs":
         wrong = next((r for r, s in zip(rows, share) if not s and r.n >= min_n
@@ -489,13 +491,11 @@ def scorecard(result, *, rule: str = "auto", min_n: int = 10, levels=("dimension
         share=share, rule=rule, min_n=min_n, cv_thresholds=cv_thresholds, cv_labels=cv_labels,
         **nchs_options)
     if complementary:
-        position = {id(r): i for i, r in enumerate(result.rows)}
-        small = [position[id(r)] for r, f in zip(rows, statuses) if f.status == SMALL_CELL]
         more = complementary_suppression(
-            result, small, [position[id(r)] for r, f in zip(rows, statuses)
-                            if f.estimate is not None])
+            result, [i for i, f in zip(positions, statuses) if f.status == SMALL_CELL],
+            [i for i, f in zip(positions, statuses) if f.estimate is not None])
         statuses = [FigureStatus(None, None, None, COMPLEMENTARY, ("complementary",), True)
-                     if position[id(r)] in more else f for r, f in zip(rows, statuses)]
+                    if i in more else f for i, f in zip(positions, statuses)]
     return tuple(ScorecardRow(r.domain_dict, r.node, r.level, f.estimate, f.ci_low, f.ci_high,
                               r.n, r.n_effective, f.status, f.reasons, f.flagged)
                  for r, f in zip(rows, statuses))

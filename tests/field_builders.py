@@ -206,3 +206,11 @@ def committed_field_world(app, n_cases: int = 2):
     yield world, raw
     with app.app_context():
         delete_committed_world(world)
+
+
+def field_principal(user_id: int | None):
+    """The principal of a user (all their memberships), as a signed-in request has it."""
+    from surveyapp.auth.policy import principal_for_user
+    from surveyapp.models import User
+
+    return None if user_id is None else principal_for_user(db.session.get(User, user_id))

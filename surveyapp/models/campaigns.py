@@ -56,3 +56,9 @@ class Campaign(db.Model):
     agencies: Mapped[list[Agency]] = relationship(secondary=campaign_agency, order_by=Agency.name)
     procedures: Mapped[list[Procedure]] = relationship(secondary=campaign_procedure,
                                                        order_by=Procedure.code)
+
+    @property
+    def fielding(self) -> bool:
+        """In fieldwork: the only state in which interviews are entered, corrected, returned
+        or imported."""
+        return self.status == CampaignStatus.FIELDING.value

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..auth.policy import FIELD_WORKERS, Principal, principal_for_user
+from ..auth.policy import FIELD_WORKERS, Principal
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -255,17 +255,13 @@ def reserve_factors(campaign: Campaign, plan: SamplingPlan) -> dict[tuple, float
     return {group: reserve_factor(free.get(group, 0), n) for group, n in opened.items()}
 
 
-def my_assignments(p: Principal | int | None) -> list[Assignment]:
+def my_assignments(p: Principal | None) -> list[Assignment]:
     """The caller's own assignments (an interviewer sees only these), returned ones first.
 
-    ``p``: the acting principal (a user id stands for that user with all their memberships).
     Only of campaigns in the field: a case's identifying columns are shown to its interviewer
     while the survey is fielding, never after (Decision 104/2024, Art. 3.4). Only in the
     organisations where the principal holds a field role: not once removed from one, nor
     with a token limited to another organisation."""
-    if isinstance(p, int) and not isinstance(p, bool):
-        user = db.session.get(User, p)
-        p = principal_for_user(user) if user is not None else None
     if p is None or p.user_id is None:
         return []
     orgs = p.org_ids(*FIELD_WORKERS)
@@ -334,7 +330,7 @@ def entry_context(assignment: Assignment) -> EntryContext:
     """The version to fill in: the returned interview's own, else the campaign's in use."""
     from ..models import QuestionnaireVersion
 
-    if assignment.campaign.status != CampaignStatus.FIELDING.value:
+    if not assignment.campaign.fielding:
         raise InvalidTransition(_("This survey is not in fieldwork (not started or already "
                                   "closed): interviews can no longer be entered or corrected."))
     interview = latest_interview(assignment)

@@ -739,7 +739,7 @@ def _resend_or_conflict(p: Principal, actor, interview: Interview, s: Submission
     for version in interview.versions:
         if version.content_sha256 == s.receipt:
             return Outcome(200, _receipt_body(interview.uuid, version))
-    if interview.campaign.status != CampaignStatus.FIELDING.value:
+    if not interview.campaign.fielding:
         # A kept conflict would take the interview out of the approved data.
         raise NotFielding(language)
     conflict = _keep_conflict(actor, interview, s, data)
@@ -862,7 +862,7 @@ def review_interview(actor, interview: Interview, action: str, comment: str,
         raise InvalidTransition(_("Resolve the conflicting submission first."))
     if interview.status != ReviewStatus.SUBMITTED.value:
         raise InvalidTransition(_("Only an interview waiting for review can be reviewed."))
-    if action == "return" and interview.campaign.status != CampaignStatus.FIELDING.value:
+    if action == "return" and not interview.campaign.fielding:
         # Its interviewer could no longer correct it: approve or reject it instead.
         raise InvalidTransition(_("The survey is no longer in fieldwork: an interview cannot "
                                   "be returned for correction; approve or reject it."))

@@ -56,14 +56,7 @@ from ..models import (
     SamplingCase,
 )
 from ..models._types import utcnow
-from ..models.codes import (
-    AssignmentStatus,
-    AuditAction,
-    CampaignStatus,
-    Disposition,
-    ReviewStatus,
-    Role,
-)
+from ..models.codes import AssignmentStatus, AuditAction, Disposition, ReviewStatus, Role
 from ..quality.flags import respondent_key, restore_leading_zero
 from . import audit, interviews, respondent_keys
 from .registry import upload_messages
@@ -144,7 +137,7 @@ def parse_mapping(text: str | bytes | None) -> dict[str, str]:
 # ---- reading the file ---------------------------------------------------------------------
 
 def _version_of(campaign: Campaign):
-    if campaign.status != CampaignStatus.FIELDING.value:
+    if not campaign.fielding:
         # As the submission API: no new interview outside fieldwork.
         raise InvalidTransition(_("This survey is not in fieldwork (not started or already "
                                   "closed): responses can be imported only while it is "

@@ -108,9 +108,9 @@ def _schemas() -> dict:
                         "that rounds (Circular 01/2018 Art. 15: indicators to one decimal, "
                         "the total their sum), else null. ``na`` / ``dk``: an item's "
                         "unweighted counts of not-applicable and don't-know answers, left "
-                        "out of its estimate (null for dimensions). A suppressed figure has estimate, "
-                        "se, ci_low, ci_high, unweighted, grade and display null and says why "
-                        "in ``reason``."),
+                        "out of its estimate (null for dimensions). A suppressed figure has "
+                        "estimate, se, ci_low, ci_high, unweighted, grade and display null and "
+                        "says why in ``reason``."),
         "ScorecardComparison": _obj({
             "kind": {"type": "string", "enum": ["city", "previous"]}, "node": STRING,
             "agency_code": STRING, "reference": NUMBER, "difference": NUMBER, "se": NUMBER,

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from field_builders import field_principal
 
 from surveyapp.extensions import db as _db
 from surveyapp.models import (
@@ -50,7 +51,7 @@ def test_every_selected_case_of_the_demo_sample_is_assigned(campaign):
         assert r.assignment.supervisor.login == demo_field.SUPERVISOR
     # Reserves are not assigned: no non-response was replaced in the demo.
     assert all(r.assignment is None for r in rows if r.case.status == "reserve")
-    assert len(assignments.my_assignments(interviewer.id)) == 80
+    assert len(assignments.my_assignments(field_principal(interviewer.id))) == 80
 
 
 def test_approved_demo_interviews_pass_the_questionnaires_checks(campaign):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from builders import make_org, make_user
-from field_builders import locked_plan, make_field_world, payload
+from field_builders import field_principal, locked_plan, make_field_world, payload
 
 from surveyapp.auth.policy import principal_for_user
 from surveyapp.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -112,18 +112,18 @@ def test_interviewers_see_only_their_own_assignments(world):
     supervisor = user(world.supervisor)
     service.assign_cases(supervisor, campaign_of(world), world.cases[2:],
                          world.other_interviewer_id)
-    mine = service.my_assignments(world.interviewer_id)
-    theirs = service.my_assignments(world.other_interviewer_id)
+    mine = service.my_assignments(field_principal(world.interviewer_id))
+    theirs = service.my_assignments(field_principal(world.other_interviewer_id))
     assert [a.id for a in mine] == world.assignments[:2]
     assert [a.id for a in theirs] == world.assignments[2:]
-    assert service.my_assignments(world.supervisor_id) == []
-    assert service.my_assignments(None) == []
+    assert service.my_assignments(field_principal(world.supervisor_id)) == []
+    assert service.my_assignments(field_principal(None)) == []
 
 
 def test_returned_assignments_come_first_on_the_interviewers_list(world):
     last = submit(world, 3)
     interview_service.review_interview(user(world.supervisor), last, "return", "Hỏi lại tuổi.")
-    rows = service.my_assignments(world.interviewer_id)
+    rows = service.my_assignments(field_principal(world.interviewer_id))
     assert rows[0].id == world.assignments[3] and rows[0].comment == "Hỏi lại tuổi."
     assert [a.id for a in rows[1:]] == world.assignments[:3]
 
@@ -378,7 +378,8 @@ def test_a_reserve_replaces_an_approved_non_response_in_rank_order(app, db):
         assert state.after["status"] == "replaced"
         assert events("assignment", replacement.id)[0].action == "create"
         # The replaced case leaves the interviewer's list; the reserve is on it.
-        listed = {a.case.unit_id for a in service.my_assignments(world.interviewer_id)}
+        listed = {a.case.unit_id
+                  for a in service.my_assignments(field_principal(world.interviewer_id))}
         assert "A-0001" not in listed and "A-0005" in listed
         # The next non-response gets rank 2; then nothing is left.
         second = service.open_reserve(supervisor, approve_non_response(world, 1, "non_contact"))
@@ -459,7 +460,7 @@ def test_return_needs_a_comment_and_sends_the_case_back_for_version_2(world):
     assert interview.status == "submitted"
     interview_service.review_interview(supervisor, interview, "return", "Tuổi chưa đúng.")
     assert interview.status == "returned" and interview.assignment.status == "returned"
-    row = next(a for a in service.my_assignments(world.interviewer_id)
+    row = next(a for a in service.my_assignments(field_principal(world.interviewer_id))
                if a.id == world.assignments[0])
     summary = service.assignment_summary(row)
     assert summary["returned"] and summary["comment"] == "Tuổi chưa đúng."

@@ -50,6 +50,15 @@ def _independent_data(campaign, run):
                           + list(TT01), calculated=["tt01_diem_7"])
 
 
+def _sipas_run_and_analysis(world, rule):
+    """A SIPAS run (cells of at least 5) and analysis's index on the independent data."""
+    campaign, wrun = world
+    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule=rule))
+    data, design = _independent_data(campaign, wrun)
+    return run, compute_index(sipas_index(SIPAS_FACTORS), data, design, by="agency",
+                              include_total=True)
+
+
 def _stored(run):
     return {(r.agency_code, r.node): r for r in run.rows}
 
@@ -69,11 +78,7 @@ def test_scheme_definitions_come_from_the_template_metadata(app):
 
 
 def test_sipas_figures_equal_analysis_for_every_cell(world):
-    campaign, wrun = world
-    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="cv"))
-    data, design = _independent_data(campaign, wrun)
-    result = compute_index(sipas_index(SIPAS_FACTORS), data, design, by="agency",
-                           include_total=True)
+    run, result = _sipas_run_and_analysis(world, "cv")
     stored = _stored(run)
     assert len(stored) == len(result.rows)
     flags = {(None if f.domain is None else f.domain["agency"], f.node): f
@@ -111,11 +116,7 @@ def test_sipas_figures_equal_analysis_for_every_cell(world):
 def test_an_nchs_run_shows_the_korn_graubard_interval_it_judged(world):
     from analysis.reliability import nchs_proportion
 
-    campaign, wrun = world
-    run = scorecards.compute_scorecard(None, wrun, Options("sipas", min_n=5, rule="nchs"))
-    data, design = _independent_data(campaign, wrun)
-    result = compute_index(sipas_index(SIPAS_FACTORS), data, design, by="agency",
-                           include_total=True)
+    run, result = _sipas_run_and_analysis(world, "nchs")
     shown = {(r["agency_code"], r["node"]): r for r in scorecards.run_rows(run)
              if r["estimate"] is not None}
     assert shown
